@@ -8,6 +8,9 @@ def env_flag(name, default='false'):
 
 
 class Config:
+    # Explicit, so that FLASK_DEBUG in the environment does not reach
+    # the testing and production configurations.
+    DEBUG = False
     SECRET_KEY = os.environ.get('SECRET_KEY') or 'hard to guess string'
     # No MAIL_SERVER means no SMTP: emails are written to the log instead.
     MAIL_SERVER = os.environ.get('MAIL_SERVER')

@@ -22,13 +22,18 @@ login_manager.login_view = 'auth.login'
 
 
 def create_app(config_name):
-    if config_name not in config:
+    """Build the app from a name in config.config, or a Config class."""
+    if isinstance(config_name, type):
+        config_class = config_name
+    elif config_name in config:
+        config_class = config[config_name]
+    else:
         raise ValueError(
             f'Unknown configuration {config_name!r}: choose one of '
             + ', '.join(sorted(config)) + '.')
     app = Flask(__name__)
-    app.config.from_object(config[config_name])
-    config[config_name].init_app(app)
+    app.config.from_object(config_class)
+    config_class.init_app(app)
 
     bootstrap.init_app(app)
     mail.init_app(app)

@@ -1,0 +1,216 @@
+"""What the tests share: a real SMTP sink, a base TestCase, small helpers.
+
+The base TestCase never keeps an application context pushed while the
+test client makes requests: Flask-Login caches the user in `g`, and a
+shared context would let a test pass against a broken app. Database work
+in a test goes inside `with self.app.app_context():`.
+"""
+import contextlib
+import email
+import email.policy
+import html
+import re
+import socket
+import threading
+import time
+import unittest
+from unittest import mock
+
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from app import create_app, db
+from app.models import User
+from config import TestingConfig
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+class MailSink:
+    """An SMTP server on 127.0.0.1 that keeps every message it receives."""
+
+    def __init__(self):
+        self.messages = []
+        self._cond = threading.Condition()
+        self.port = free_port()
+        self.controller = Controller(self, hostname='127.0.0.1',
+                                     port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = email.message_from_bytes(envelope.content,
+                                       policy=email.policy.default)
+        with self._cond:
+            self.messages.append(msg)
+            self._cond.notify_all()
+        return '250 Message accepted for delivery'
+
+    def start(self):
+        self.controller.start()
+
+    def stop(self):
+        self.controller.stop()
+
+    def clear(self):
+        with self._cond:
+            self.messages.clear()
+
+    def wait_for(self, count=1, timeout=10):
+        """The messages received so far, once there are at least `count`."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: len(self.messages) >= count,
+                                       timeout):
+                raise AssertionError(
+                    f'expected {count} email(s), got {len(self.messages)}')
+            return list(self.messages)
+
+
+def text_part(msg):
+    return msg.get_body(preferencelist=('plain',)).get_content()
+
+
+def html_part(msg):
+    return msg.get_body(preferencelist=('html',)).get_content()
+
+
+def link_in(msg):
+    """The first absolute link in the text part of an email."""
+    match = re.search(r'https?://\S+', text_part(msg))
+    if match is None:
+        raise AssertionError('no link in email:\n' + text_part(msg))
+    return match.group(0)
+
+
+def csrf_token(page):
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                      page)
+    if match is None:
+        raise AssertionError('no CSRF token on the page')
+    return match.group(1)
+
+
+def flashes(page):
+    """The texts of the flashed alerts on a page."""
+    return [html.unescape(m).strip() for m in re.findall(
+        r'<div class="alert[^"]*"[^>]*>\s*<button[^>]*>.*?</button>'
+        r'(.*?)</div>', page, re.S)]
+
+
+def field_errors(page):
+    """The texts of the form-field errors shown by wtf.quick_form."""
+    return [html.unescape(m).strip() for m in re.findall(
+        r'<p class="help-block">(.*?)</p>', page, re.S)]
+
+
+@contextlib.contextmanager
+def clock_shifted(seconds):
+    """Make every time.time() call read `seconds` later (or earlier)."""
+    real = time.time
+    with mock.patch('time.time', lambda: real() + seconds):
+        yield
+
+
+class FlaskyTestCase(unittest.TestCase):
+    """An app on a fresh database, a test client and a real SMTP sink.
+
+    CSRF protection is on, as for a visitor; set `csrf = False` on a
+    subclass to post forms without a token.
+    """
+    csrf = True
+
+    @classmethod
+    def setUpClass(cls):
+        cls.mail = MailSink()
+        cls.mail.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.mail.stop()
+
+    def setUp(self):
+        self.mail.clear()
+        config_class = type('SMTPTestingConfig', (TestingConfig,), dict(
+            WTF_CSRF_ENABLED=self.csrf,
+            MAIL_SERVER='127.0.0.1', MAIL_PORT=self.mail.port,
+            MAIL_USE_TLS=False))
+        self.app = create_app(config_class)
+        with self.app.app_context():
+            db.create_all()
+        self.client = self.app.test_client()
+
+    def tearDown(self):
+        with self.app.app_context():
+            db.session.remove()
+            db.drop_all()
+            db.engine.dispose()
+
+    # -- the database --------------------------------------------------
+
+    def add_user(self, email='john@example.com', username='john',
+                 password='cat', confirmed=True):
+        with self.app.app_context():
+            user = User(email=email, username=username, password=password,
+                        confirmed=confirmed)
+            db.session.add(user)
+            db.session.commit()
+            return user.id
+
+    def get_user(self, email=None, id=None):
+        """A detached copy of a user, looked up by email or id, or None."""
+        with self.app.app_context():
+            if id is not None:
+                user = db.session.get(User, id)
+            else:
+                user = db.session.scalar(
+                    sa.select(User).where(User.email == email))
+            if user is not None:
+                db.session.expunge(user)
+            return user
+
+    def user_count(self):
+        with self.app.app_context():
+            return db.session.scalar(sa.select(sa.func.count(User.id)))
+
+    def token_for(self, user_id, method, *args, **kwargs):
+        """Call a token-making method of a user, e.g. 'generate_reset_token'.
+        """
+        with self.app.app_context():
+            user = db.session.get(User, user_id)
+            return getattr(user, method)(*args, **kwargs)
+
+    # -- the browser's side --------------------------------------------
+
+    def page(self, response):
+        return response.get_data(as_text=True)
+
+    def submit(self, url, data, follow_redirects=True, **kwargs):
+        """GET the form at `url`, then POST `data` with its CSRF token."""
+        form_page = self.client.get(url, **kwargs)
+        self.assertEqual(form_page.status_code, 200, url)
+        data = dict(data)
+        if self.csrf:
+            data['csrf_token'] = csrf_token(self.page(form_page))
+        return self.client.post(url, data=data,
+                                follow_redirects=follow_redirects, **kwargs)
+
+    def login(self, email='john@example.com', password='cat',
+              remember_me=False, url='/auth/login'):
+        data = dict(email=email, password=password)
+        if remember_me:
+            data['remember_me'] = 'y'
+        return self.submit(url, data)
+
+    def logout(self):
+        return self.client.get('/auth/logout', follow_redirects=True)
+
+    def register(self, email='john@example.com', username='john',
+                 password='cat', password2=None):
+        return self.submit('/auth/register', dict(
+            email=email, username=username, password=password,
+            password2=password if password2 is None else password2))
+
+    def assertFlashed(self, response, message):
+        self.assertIn(message, flashes(self.page(response)))
