@@ -3,6 +3,10 @@ import os
 basedir = os.path.abspath(os.path.dirname(__file__))
 
 
+class ConfigError(RuntimeError):
+    """A configuration the app cannot start with."""
+
+
 def env_flag(name, default='false'):
     return os.environ.get(name, default).lower() in ('true', 'on', '1', 'yes')
 
@@ -65,7 +69,7 @@ class ProductionConfig(Config):
     def init_app(cls, app):
         Config.init_app(app)
         if not app.config.get('SECRET_KEY'):
-            raise RuntimeError(
+            raise ConfigError(
                 'SECRET_KEY is not set: the production configuration '
                 'refuses to start without it. Set the SECRET_KEY '
                 'environment variable to a long random string.')

@@ -18,8 +18,12 @@ from flask_migrate import upgrade  # noqa: E402
 
 from app import create_app, db  # noqa: E402
 from app.models import Role, User  # noqa: E402
+from config import ConfigError  # noqa: E402
 
-app = create_app(os.getenv('FLASK_CONFIG') or 'default')
+try:
+    app = create_app(os.getenv('FLASK_CONFIG') or 'default')
+except ConfigError as exc:
+    sys.exit(f'Error: {exc}')
 # As `python manage.py runserver` did with Flask-Script, run with the
 # debugger and reloader when the configuration says DEBUG (development).
 os.environ.setdefault('FLASK_DEBUG', '1' if app.config['DEBUG'] else '0')

@@ -8,7 +8,7 @@ from flask_migrate import Migrate
 from flask_moment import Moment
 from flask_sqlalchemy import SQLAlchemy
 
-from config import config
+from config import ConfigError, config
 
 bootstrap = Bootstrap()
 mail = Mail()
@@ -28,7 +28,7 @@ def create_app(config_name):
     elif config_name in config:
         config_class = config[config_name]
     else:
-        raise ValueError(
+        raise ConfigError(
             f'Unknown configuration {config_name!r}: choose one of '
             + ', '.join(sorted(config)) + '.')
     app = Flask(__name__)

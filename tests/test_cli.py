@@ -1,0 +1,254 @@
+"""The command line as a developer uses it: `python manage.py ...`.
+
+Every command runs as a real subprocess from the project root, in a
+controlled environment whose databases are SQLite files in a temporary
+directory, so nothing is written into the repository.
+"""
+import ast
+import glob
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+import sqlalchemy as sa
+
+from tests.support import free_port
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TIMEOUT = 60           # seconds, for any one command
+SERVER_START = 15      # seconds, for the development server to answer
+CONFIG_NAMES = ('default', 'development', 'production', 'testing')
+
+# What the caller's environment must not leak into the commands.
+UNWANTED = ('FLASK_APP', 'FLASK_CONFIG', 'FLASK_COVERAGE', 'FLASK_DEBUG',
+            'FLASK_ENV', 'DATABASE_URL', 'DEV_DATABASE_URL',
+            'TEST_DATABASE_URL', 'SECRET_KEY', 'PYTHONSTARTUP')
+
+
+def head_revisions():
+    """The head revision ids of migrations/versions, read as source."""
+    revisions, parents = set(), set()
+    for path in glob.glob(os.path.join(ROOT, 'migrations', 'versions',
+                                       '*.py')):
+        with open(path, encoding='utf-8') as f:
+            tree = ast.parse(f.read(), path)
+        values = {}
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                    and isinstance(node.targets[0], ast.Name):
+                values[node.targets[0].id] = node.value
+        revisions.add(ast.literal_eval(values['revision']))
+        down = ast.literal_eval(values['down_revision'])
+        if isinstance(down, str):
+            parents.add(down)
+        elif down:
+            parents.update(down)
+    return revisions - parents
+
+
+def schema(db_path):
+    """{table name: [column names]} and the alembic_version rows."""
+    engine = sa.create_engine('sqlite:///' + db_path)
+    try:
+        inspector = sa.inspect(engine)
+        tables = {name: [c['name'] for c in inspector.get_columns(name)]
+                  for name in inspector.get_table_names()}
+        versions = []
+        if 'alembic_version' in tables:
+            with engine.connect() as conn:
+                versions = [row[0] for row in conn.execute(
+                    sa.text('SELECT version_num FROM alembic_version'))]
+        return tables, versions
+    finally:
+        engine.dispose()
+
+
+class CLITestCase(unittest.TestCase):
+
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.tmp = tmp.name
+        self.db_path = os.path.join(self.tmp, 'dev.sqlite')
+        env = {key: value for key, value in os.environ.items()
+               if key not in UNWANTED and not key.startswith('FLASK_RUN_')}
+        env.update(
+            DEV_DATABASE_URL='sqlite:///' + self.db_path,
+            PYTHONDONTWRITEBYTECODE='1',
+            FLASK_SKIP_DOTENV='1',
+        )
+        self.env = env
+
+    def run_python(self, *args, input=None, **env):
+        """Run `python ARGS` in the project root; env=None unsets a name."""
+        full_env = dict(self.env)
+        for key, value in env.items():
+            if value is None:
+                full_env.pop(key, None)
+            else:
+                full_env[key] = value
+        return subprocess.run(
+            [sys.executable, *args], cwd=ROOT, env=full_env, input=input,
+            capture_output=True, text=True, timeout=TIMEOUT)
+
+    def manage(self, *args, input=None, **env):
+        return self.run_python('manage.py', *args, input=input, **env)
+
+    def assertExit(self, result, code):
+        self.assertEqual(
+            result.returncode, code,
+            f'{result.args!r} exited {result.returncode}\n'
+            f'--- stdout ---\n{result.stdout}\n'
+            f'--- stderr ---\n{result.stderr}')
+
+    # -- db (Flask-Migrate) and deploy ---------------------------------
+
+    def test_db_upgrade_check_downgrade(self):
+        self.assertExit(self.manage('db', 'upgrade'), 0)
+        tables, versions = schema(self.db_path)
+        self.assertEqual(set(tables), {'users', 'roles', 'alembic_version'})
+        self.assertEqual(set(tables['users']), {
+            'id', 'email', 'username', 'role_id', 'password_hash',
+            'confirmed'})
+        self.assertEqual(set(tables['roles']), {'id', 'name'})
+        self.assertEqual(versions, sorted(head_revisions()))
+
+        # The models and the migrations agree.
+        check = self.manage('db', 'check')
+        self.assertExit(check, 0)
+        self.assertIn('No new upgrade operations detected.', check.stdout)
+
+        self.assertExit(self.manage('db', 'downgrade', 'base'), 0)
+        tables, versions = schema(self.db_path)
+        self.assertEqual(list(tables), ['alembic_version'])
+        self.assertEqual(versions, [])
+
+        # And the check fails when the database lags behind.
+        check = self.manage('db', 'check')
+        self.assertExit(check, 1)
+        self.assertIn('Target database is not up to date.', check.stderr)
+
+    def test_deploy_twice_on_a_fresh_database(self):
+        heads = head_revisions()
+        self.assertEqual(len(heads), 1, f'migration heads: {heads}')
+        for _ in range(2):
+            self.assertExit(self.manage('deploy'), 0)
+            tables, versions = schema(self.db_path)
+            self.assertEqual(set(tables),
+                             {'users', 'roles', 'alembic_version'})
+            self.assertEqual(versions, list(heads))
+
+    # -- shell ---------------------------------------------------------
+
+    def test_shell_has_db_user_and_role(self):
+        result = self.manage('shell', input='print(db, User, Role)\n')
+        self.assertExit(result, 0)
+        expected = (f'<SQLAlchemy sqlite:///{self.db_path}> '
+                    "<class 'app.models.User'> <class 'app.models.Role'>")
+        lines = [line.removeprefix('>>> ')
+                 for line in result.stdout.splitlines()]
+        self.assertIn(expected, lines, result.stdout + result.stderr)
+
+    # -- runserver -----------------------------------------------------
+
+    def test_runserver_help_lists_host_and_port(self):
+        result = self.manage('runserver', '--help')
+        self.assertExit(result, 0)
+        self.assertRegex(result.stdout, r'(?m)^Usage: manage\.py runserver')
+        self.assertRegex(result.stdout, r'(?m)^\s+-h, --host\b')
+        self.assertRegex(result.stdout, r'(?m)^\s+-p, --port\b')
+
+    def test_runserver_serves_the_home_page(self):
+        port = free_port()
+        url = f'http://127.0.0.1:{port}/'
+        env = dict(self.env, FLASK_DEBUG='0')
+        log_path = os.path.join(self.tmp, 'server.log')
+        # Bypass any HTTP proxy set in the environment.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with open(log_path, 'w') as log:
+            proc = subprocess.Popen(
+                [sys.executable, 'manage.py', 'runserver',
+                 '--host', '127.0.0.1', '--port', str(port), '--no-reload'],
+                cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + SERVER_START
+            status = body = None
+            while time.monotonic() < deadline and proc.poll() is None:
+                try:
+                    with opener.open(url, timeout=2) as response:
+                        status = response.status
+                        body = response.read().decode('utf-8')
+                    break
+                except (urllib.error.URLError, ConnectionError):
+                    time.sleep(0.2)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+        with open(log_path) as log:
+            output = log.read()
+        self.assertIsNotNone(status, f'no answer from {url}\n{output}')
+        self.assertEqual(status, 200)
+        self.assertIn('Hello, Stranger!', body)
+
+    # -- test ----------------------------------------------------------
+
+    def test_test_command_reports_and_exits_zero(self):
+        result = self.manage('test', 'tests.test_basics')
+        self.assertExit(result, 0)
+        self.assertEqual(result.stdout.splitlines()[-1],
+                         '2 passed, 0 failed')
+
+    def test_test_command_fails_on_a_missing_test(self):
+        result = self.manage('test', 'no.such.test')
+        self.assertExit(result, 1)
+        self.assertEqual(result.stdout.splitlines()[-1],
+                         '0 passed, 1 failed')
+
+    # -- configuration -------------------------------------------------
+
+    def test_unknown_config_names_the_choices(self):
+        result = self.manage('--help', FLASK_CONFIG='nonsense')
+        self.assertExit(result, 1)
+        self.assertNotIn('Usage:', result.stdout)
+        messages = [line for line in
+                    (result.stdout + result.stderr).splitlines()
+                    if 'nonsense' in line
+                    and all(name in line for name in CONFIG_NAMES)]
+        self.assertTrue(messages, result.stdout + result.stderr)
+
+    def test_production_requires_secret_key(self):
+        prod_db = os.path.join(self.tmp, 'prod.sqlite')
+        prod = dict(FLASK_CONFIG='production',
+                    DATABASE_URL='sqlite:///' + prod_db)
+        result = self.manage('--help', **prod)
+        self.assertExit(result, 1)
+        self.assertNotIn('Usage:', result.stdout)
+        self.assertIn('SECRET_KEY', result.stderr)
+
+        # With a key, the WSGI app builds, and without the debugger.
+        result = self.run_python(
+            '-c', 'import manage; print(manage.app.debug)',
+            SECRET_KEY='a long random string', **prod)
+        self.assertExit(result, 0)
+        self.assertEqual(result.stdout, 'False\n')
+        self.assertFalse(os.path.exists(prod_db))
+
+    def test_module_level_app_for_wsgi_servers(self):
+        result = self.run_python(
+            '-c', 'import manage; print(type(manage.app).__name__)')
+        self.assertExit(result, 0)
+        self.assertEqual(result.stdout, 'Flask\n')
+
+
+if __name__ == '__main__':
+    unittest.main()

@@ -1,0 +1,143 @@
+"""One visitor's whole journey, with every email read from a real SMTP sink.
+
+Register, confirm by the emailed link, log in with "remember me", change
+password, reset a forgotten password by email, change email address by
+email, and log in with the new address. CSRF protection is on throughout.
+"""
+import unittest
+
+from tests.support import FlaskyTestCase, html_part, link_in, text_part
+
+SENDER = 'Flasky Admin <flasky@example.com>'
+
+
+class JourneyTestCase(FlaskyTestCase):
+
+    def read_email(self, to, subject, path):
+        """The one email in the sink, checked; returns its link.
+
+        `path` is where the link must point, e.g. '/auth/confirm/'.
+        """
+        messages = self.mail.wait_for(1)
+        self.assertEqual(len(messages), 1, 'exactly one email expected')
+        msg = messages[0]
+        self.assertEqual(msg['Subject'], '[Flasky] ' + subject)
+        self.assertEqual(msg['From'], SENDER)
+        self.assertEqual(msg['To'], to)
+        plain = msg.get_body(preferencelist=('plain',))
+        html = msg.get_body(preferencelist=('html',))
+        self.assertIsNotNone(plain, 'no text/plain part')
+        self.assertIsNotNone(html, 'no text/html part')
+        link = link_in(msg)
+        self.assertTrue(link.startswith('http://localhost' + path), link)
+        self.assertGreater(len(link), len('http://localhost' + path))
+        self.assertIn(link, text_part(msg))
+        self.assertIn(f'href="{link}"', html_part(msg))
+        self.mail.clear()
+        return link
+
+    def assertGreets(self, response, username):
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(f'Hello, {username}!', self.page(response))
+
+    def test_journey(self):
+        # -- 1. register: the app sends a confirmation email -------------
+        response = self.register(email='john@example.com', username='john',
+                                 password='cat')
+        self.assertEqual(response.request.path, '/auth/login')
+        self.assertFlashed(
+            response, 'A confirmation email has been sent to you by email.')
+        link = self.read_email('john@example.com', 'Confirm Your Account',
+                               '/auth/confirm/')
+        self.assertFalse(self.get_user('john@example.com').confirmed)
+
+        # -- 2. log in (still unconfirmed), follow the emailed link --------
+        response = self.login('john@example.com', 'cat')
+        self.assertEqual(response.request.path, '/auth/unconfirmed')
+        response = self.client.get(link, follow_redirects=True)
+        self.assertFlashed(response,
+                           'You have confirmed your account. Thanks!')
+        self.assertGreets(response, 'john')
+        self.assertTrue(self.get_user('john@example.com').confirmed)
+
+        # -- 3. log out ---------------------------------------------------
+        response = self.logout()
+        self.assertFlashed(response, 'You have been logged out.')
+        self.assertGreets(response, 'Stranger')
+
+        # -- 4. log in with "remember me": a remember cookie is set -------
+        response = self.login('john@example.com', 'cat', remember_me=True)
+        self.assertGreets(response, 'john')
+        remember = self.client.get_cookie('remember_token')
+        self.assertIsNotNone(remember, 'no remember_token cookie')
+
+        # -- 5. the remember cookie alone restores the session ------------
+        stranger = self.app.test_client()
+        response = stranger.get('/secret')
+        self.assertEqual(response.status_code, 302, 'control: no cookie')
+        returning = self.app.test_client()
+        returning.set_cookie('remember_token', remember.value)
+        self.assertIsNone(returning.get_cookie('session'))
+        response = returning.get('/secret')
+        self.assertEqual(response.status_code, 200)
+        self.assertIn('You are logged in as john.', self.page(response))
+
+        # -- 6. change password -------------------------------------------
+        response = self.submit('/auth/change-password', dict(
+            old_password='cat', password='dog', password2='dog'))
+        self.assertFlashed(response, 'Your password has been updated.')
+        self.assertEqual(len(self.mail.messages), 0)
+        self.logout()
+        self.assertIsNone(self.client.get_cookie('remember_token'),
+                          'logging out must clear the remember cookie')
+        response = self.login('john@example.com', 'cat')
+        self.assertFlashed(response, 'Invalid email or password.')
+        response = self.login('john@example.com', 'dog')
+        self.assertGreets(response, 'john')
+
+        # -- 7. log out, forget the password, ask for a reset email -------
+        self.logout()
+        response = self.submit('/auth/reset',
+                               dict(email='john@example.com'))
+        self.assertFlashed(
+            response, 'An email with instructions to reset your password '
+            'has been sent to you.')
+        link = self.read_email('john@example.com', 'Reset Your Password',
+                               '/auth/reset/')
+
+        # -- 8. follow the link, set a new password, log in with it -------
+        response = self.submit(link, dict(password='horse',
+                                          password2='horse'))
+        self.assertEqual(response.request.path, '/auth/login')
+        self.assertFlashed(response, 'Your password has been updated.')
+        response = self.login('john@example.com', 'dog')
+        self.assertFlashed(response, 'Invalid email or password.')
+        response = self.login('john@example.com', 'horse')
+        self.assertGreets(response, 'john')
+
+        # -- 9. change email: the link goes to the NEW address ------------
+        response = self.submit('/auth/change_email', dict(
+            email='john.smith@example.org', password='horse'))
+        self.assertFlashed(
+            response, 'An email with instructions to confirm your new '
+            'email address has been sent to you.')
+        link = self.read_email('john.smith@example.org',
+                               'Confirm your email address',
+                               '/auth/change_email/')
+        self.assertIsNotNone(self.get_user('john@example.com'),
+                             'email changed before the link was followed')
+        response = self.client.get(link, follow_redirects=True)
+        self.assertFlashed(response, 'Your email address has been updated.')
+        self.assertIsNone(self.get_user('john@example.com'))
+
+        # -- 10. log in with the new address, not the old one -------------
+        self.logout()
+        response = self.login('john@example.com', 'horse')
+        self.assertFlashed(response, 'Invalid email or password.')
+        response = self.login('john.smith@example.org', 'horse')
+        self.assertGreets(response, 'john')
+        self.assertEqual(self.user_count(), 1)
+
+
+if __name__ == '__main__':
+    unittest.main()
