@@ -1,4 +1,5 @@
 import os
+from datetime import timedelta
 
 basedir = os.path.abspath(os.path.dirname(__file__))
 
@@ -30,6 +31,21 @@ class Config:
         'FLASKY_MAIL_SENDER', 'Flasky Admin <flasky@example.com>')
     FLASKY_MAIL_ASYNC = True
     FLASKY_ADMIN = os.environ.get('FLASKY_ADMIN')
+    # Passwords: how they are hashed, and which ones are accepted.
+    FLASKY_PASSWORD_HASH_METHOD = os.environ.get(
+        'FLASKY_PASSWORD_HASH_METHOD', 'scrypt')
+    FLASKY_PASSWORD_MIN_LENGTH = 8
+    FLASKY_PASSWORD_MAX_LENGTH = int(
+        os.environ.get('FLASKY_PASSWORD_MAX_LENGTH', '128'))
+    # zxcvbn's score, 0 (guessable) to 4 (very unguessable).
+    FLASKY_PASSWORD_MIN_SCORE = int(
+        os.environ.get('FLASKY_PASSWORD_MIN_SCORE', '3'))
+    # Cookies: never sent with cross-site POSTs, never read by scripts.
+    SESSION_COOKIE_SAMESITE = 'Lax'
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = 'Lax'
+    REMEMBER_COOKIE_DURATION = timedelta(
+        days=int(os.environ.get('FLASKY_REMEMBER_DAYS', '14')))
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     # Serve Bootstrap and jQuery from this app, never from a CDN.
     BOOTSTRAP_SERVE_LOCAL = True
@@ -58,21 +74,34 @@ class TestingConfig(Config):
         'sqlite://'
     WTF_CSRF_ENABLED = False
     FLASKY_MAIL_ASYNC = False
+    # A cheap hash keeps the suite fast; the tests of hashing itself use
+    # the production method.
+    FLASKY_PASSWORD_HASH_METHOD = 'pbkdf2:sha256:1000'
 
 
 class ProductionConfig(Config):
     SECRET_KEY = os.environ.get('SECRET_KEY')
     SQLALCHEMY_DATABASE_URI = os.environ.get('DATABASE_URL') or \
         'sqlite:///' + os.path.join(basedir, 'data.sqlite')
+    # The site's address: emailed links are built from it, never from the
+    # Host header of the request that caused the email.
+    SERVER_NAME = os.environ.get('SERVER_NAME')
+    PREFERRED_URL_SCHEME = os.environ.get('PREFERRED_URL_SCHEME', 'https')
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
 
     @classmethod
     def init_app(cls, app):
         Config.init_app(app)
-        if not app.config.get('SECRET_KEY'):
-            raise ConfigError(
-                'SECRET_KEY is not set: the production configuration '
-                'refuses to start without it. Set the SECRET_KEY '
-                'environment variable to a long random string.')
+        for name, why in (
+                ('SECRET_KEY', 'a long random string'),
+                ('SERVER_NAME', "the site's host name, e.g. "
+                 'flasky.example.com; emailed links are built from it')):
+            if not app.config.get(name):
+                raise ConfigError(
+                    f'{name} is not set: the production configuration '
+                    f'refuses to start without it. Set the {name} '
+                    f'environment variable to {why}.')
 
 
 config = {

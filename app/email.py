@@ -1,3 +1,4 @@
+import contextlib
 from threading import Thread
 
 from flask import current_app, render_template
@@ -24,12 +25,23 @@ def log_email(app, msg):
         msg.body)
 
 
+def site_request_context(app):
+    """Where SERVER_NAME names the site, emailed links are built from it
+    and PREFERRED_URL_SCHEME, not from the Host header of the request
+    that caused the email."""
+    if not app.config.get('SERVER_NAME'):
+        return contextlib.nullcontext()
+    return app.test_request_context(base_url='{}://{}'.format(
+        app.config['PREFERRED_URL_SCHEME'], app.config['SERVER_NAME']))
+
+
 def send_email(to, subject, template, **kwargs):
     app = current_app._get_current_object()
     msg = Message(app.config['FLASKY_MAIL_SUBJECT_PREFIX'] + ' ' + subject,
                   sender=app.config['FLASKY_MAIL_SENDER'], recipients=[to])
-    msg.body = render_template(template + '.txt', **kwargs)
-    msg.html = render_template(template + '.html', **kwargs)
+    with site_request_context(app):
+        msg.body = render_template(template + '.txt', **kwargs)
+        msg.html = render_template(template + '.html', **kwargs)
     if not app.config['MAIL_SERVER']:
         log_email(app, msg)
         return None

@@ -1,4 +1,5 @@
 import logging
+import warnings
 from logging.config import fileConfig
 
 from flask import current_app
@@ -13,6 +14,12 @@ config = context.config
 # This line sets up loggers basically.
 fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
+
+# SQLite cannot reflect the expression index on lower(username), so
+# autogenerate cannot compare it; the migration creates it by hand.
+warnings.filterwarnings(
+    'ignore', message='autogenerate skipping metadata-specified '
+    'expression-based index', category=UserWarning)
 
 
 def get_engine():

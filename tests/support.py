@@ -23,6 +23,10 @@ from app import create_app, db
 from app.models import User
 from config import TestingConfig
 
+# Passwords that pass the password policy.
+PASSWORD = 'correct horse battery staple'
+NEW_PASSWORD = 'purple monkey dishwasher lamp'
+
 
 def free_port():
     with socket.socket() as s:
@@ -150,7 +154,7 @@ class FlaskyTestCase(unittest.TestCase):
     # -- the database --------------------------------------------------
 
     def add_user(self, email='john@example.com', username='john',
-                 password='cat', confirmed=True):
+                 password=PASSWORD, confirmed=True):
         with self.app.app_context():
             user = User(email=email, username=username, password=password,
                         confirmed=confirmed)
@@ -196,7 +200,7 @@ class FlaskyTestCase(unittest.TestCase):
         return self.client.post(url, data=data,
                                 follow_redirects=follow_redirects, **kwargs)
 
-    def login(self, email='john@example.com', password='cat',
+    def login(self, email='john@example.com', password=PASSWORD,
               remember_me=False, url='/auth/login'):
         data = dict(email=email, password=password)
         if remember_me:
@@ -207,7 +211,7 @@ class FlaskyTestCase(unittest.TestCase):
         return self.client.get('/auth/logout', follow_redirects=True)
 
     def register(self, email='john@example.com', username='john',
-                 password='cat', password2=None):
+                 password=PASSWORD, password2=None):
         return self.submit('/auth/register', dict(
             email=email, username=username, password=password,
             password2=password if password2 is None else password2))

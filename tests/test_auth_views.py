@@ -9,8 +9,8 @@ from urllib.parse import urlencode, urljoin
 
 from app import db
 from app.models import User
-from tests.support import (FlaskyTestCase, clock_shifted, field_errors,
-                           flashes, link_in)
+from tests.support import (NEW_PASSWORD, PASSWORD, FlaskyTestCase,
+                           clock_shifted, field_errors, flashes, link_in)
 
 REQUIRED = 'This field is required.'
 BAD_USERNAME = ('Usernames must have only letters, numbers, dots or '
@@ -156,7 +156,7 @@ class LoginTestCase(AuthViewsTestCase):
 
     def test_login_redirects_to_index(self):
         response = self.submit('/auth/login', dict(
-            email='john@example.com', password='cat'),
+            email='john@example.com', password=PASSWORD),
             follow_redirects=False)
         self.assertRedirects(response, '/')
 
@@ -167,7 +167,7 @@ class LoginTestCase(AuthViewsTestCase):
         self.assertLoggedInAs('john')
 
     def test_wrong_password_is_refused(self):
-        response = self.login(password='dog')
+        response = self.login(password=NEW_PASSWORD)
         self.assertLandedOn(response, '/auth/login')
         self.assertEqual(flashes(self.page(response)),
                          ['Invalid email or password.'])
@@ -209,7 +209,7 @@ class LoginTestCase(AuthViewsTestCase):
 
     def test_missing_csrf_token_does_not_log_in(self):
         response = self.client.post('/auth/login', data=dict(
-            email='john@example.com', password='cat'))
+            email='john@example.com', password=PASSWORD))
         self.assertEqual(response.status_code, 200)
         self.assertEqual(form_errors(self.page(response)),
                          ['The CSRF token is missing.'])
@@ -218,7 +218,7 @@ class LoginTestCase(AuthViewsTestCase):
     def test_wrong_csrf_token_does_not_log_in(self):
         self.client.get('/auth/login')
         response = self.client.post('/auth/login', data=dict(
-            email='john@example.com', password='cat',
+            email='john@example.com', password=PASSWORD,
             csrf_token='not-a-token'))
         self.assertEqual(response.status_code, 200)
         self.assertEqual(form_errors(self.page(response)),
@@ -250,7 +250,7 @@ class LoginNextTestCase(AuthViewsTestCase):
     def login_to(self, query):
         """POST a good login to /auth/login?<query>; don't follow."""
         return self.submit('/auth/login?' + query, dict(
-            email='john@example.com', password='cat'),
+            email='john@example.com', password=PASSWORD),
             follow_redirects=False)
 
     def test_safe_next_is_followed(self):
@@ -335,7 +335,7 @@ class RegisterTestCase(AuthViewsTestCase):
         self.assertIsNotNone(user)
         self.assertEqual(user.username, 'john')
         self.assertFalse(user.confirmed)
-        self.assertTrue(user.verify_password('cat'))
+        self.assertTrue(user.verify_password(PASSWORD))
 
     def test_register_sends_confirmation_email(self):
         self.assertLandedOn(self.register(), '/auth/login')
@@ -384,7 +384,7 @@ class RegisterTestCase(AuthViewsTestCase):
         self.assertNoMail()
 
     def test_password_mismatch_is_refused(self):
-        response = self.register(password='cat', password2='dog')
+        response = self.register(password=PASSWORD, password2=NEW_PASSWORD)
         self.assertRegisterRefused(response, 'Passwords must match.')
         self.assertEqual(self.user_count(), 0)
         self.assertNoMail()
@@ -399,7 +399,7 @@ class RegisterTestCase(AuthViewsTestCase):
 
     def test_each_missing_field_is_required(self):
         full = dict(email='john@example.com', username='john',
-                    password='cat', password2='cat')
+                    password=PASSWORD, password2=PASSWORD)
         for name in full:
             with self.subTest(missing=name):
                 data = dict(full, **{name: ''})
@@ -429,8 +429,8 @@ class RegisterTestCase(AuthViewsTestCase):
 
     def test_missing_csrf_token_creates_no_user(self):
         response = self.client.post('/auth/register', data=dict(
-            email='john@example.com', username='john', password='cat',
-            password2='cat'))
+            email='john@example.com', username='john', password=PASSWORD,
+            password2=PASSWORD))
         self.assertEqual(response.status_code, 200)
         self.assertEqual(form_errors(self.page(response)),
                          ['The CSRF token is missing.'])
@@ -607,7 +607,7 @@ class ChangePasswordTestCase(AuthViewsTestCase):
         self.user_id = self.add_user()
         self.login()
 
-    def change(self, old='cat', new='dog', new2=None):
+    def change(self, old=PASSWORD, new=NEW_PASSWORD, new2=None):
         return self.submit(self.url, dict(
             old_password=old, password=new,
             password2=new if new2 is None else new2))
@@ -626,13 +626,13 @@ class ChangePasswordTestCase(AuthViewsTestCase):
     def test_new_password_works_and_old_fails(self):
         self.assertLandedOn(self.change(), '/')
         user = self.get_user(id=self.user_id)
-        self.assertTrue(user.verify_password('dog'))
-        self.assertFalse(user.verify_password('cat'))
+        self.assertTrue(user.verify_password(NEW_PASSWORD))
+        self.assertFalse(user.verify_password(PASSWORD))
         self.logout()
-        response = self.login(password='cat')
+        response = self.login(password=PASSWORD)
         self.assertEqual(flashes(self.page(response)),
                          ['Invalid email or password.'])
-        self.assertLandedOn(self.login(password='dog'), '/')
+        self.assertLandedOn(self.login(password=NEW_PASSWORD), '/')
         self.assertLoggedInAs('john')
 
     def test_wrong_old_password_is_refused(self):
@@ -640,15 +640,15 @@ class ChangePasswordTestCase(AuthViewsTestCase):
         self.assertLandedOn(response, self.url)
         self.assertEqual(flashes(self.page(response)), ['Invalid password.'])
         user = self.get_user(id=self.user_id)
-        self.assertTrue(user.verify_password('cat'))
-        self.assertFalse(user.verify_password('dog'))
+        self.assertTrue(user.verify_password(PASSWORD))
+        self.assertFalse(user.verify_password(NEW_PASSWORD))
 
     def test_mismatch_is_refused(self):
-        response = self.change(new='dog', new2='dig')
+        response = self.change(new=NEW_PASSWORD, new2='dig')
         self.assertLandedOn(response, self.url)
         self.assertEqual(field_errors(self.page(response)),
                          ['Passwords must match.'])
-        self.assertTrue(self.get_user(id=self.user_id).verify_password('cat'))
+        self.assertTrue(self.get_user(id=self.user_id).verify_password(PASSWORD))
 
     def test_anonymous_is_sent_to_login(self):
         self.logout()
@@ -707,7 +707,7 @@ class PasswordResetTestCase(AuthViewsTestCase):
         super().setUp()
         self.user_id = self.add_user()
 
-    def reset(self, token, password='dog', password2=None):
+    def reset(self, token, password=NEW_PASSWORD, password2=None):
         return self.submit(f'/auth/reset/{token}', dict(
             password=password,
             password2=password if password2 is None else password2))
@@ -729,31 +729,38 @@ class PasswordResetTestCase(AuthViewsTestCase):
         response = self.reset(token)
         self.assertLandedOn(response, '/auth/login')
         self.assertEqual(flashes(self.page(response)), [PASSWORD_UPDATED])
-        self.assertPasswordIs('dog', 'cat')
+        self.assertPasswordIs(NEW_PASSWORD, PASSWORD)
 
     def test_emailed_link_resets_password_for_login(self):
         self.submit('/auth/reset', dict(email='john@example.com'))
         [msg] = self.mail.wait_for(1)
         link = link_in(msg)
-        response = self.submit(link, dict(password='dog', password2='dog'))
+        response = self.submit(link, dict(password=NEW_PASSWORD, password2=NEW_PASSWORD))
         self.assertLandedOn(response, '/auth/login')
         self.assertEqual(flashes(self.page(response)), [PASSWORD_UPDATED])
-        self.assertLandedOn(self.login(password='dog'), '/')
+        self.assertLandedOn(self.login(password=NEW_PASSWORD), '/')
         self.assertLoggedInAs('john')
 
     def test_mismatch_is_refused(self):
         token = self.token_for(self.user_id, 'generate_reset_token')
-        response = self.reset(token, 'dog', 'dig')
+        response = self.reset(token, NEW_PASSWORD, 'dig')
         self.assertLandedOn(response, f'/auth/reset/{token}')
         self.assertEqual(field_errors(self.page(response)),
                          ['Passwords must match.'])
-        self.assertPasswordIs('cat', 'dog')
+        self.assertPasswordIs(PASSWORD, NEW_PASSWORD)
 
     def assertResetRefused(self, token):
-        response = self.reset(token)
-        self.assertLandedOn(response, '/auth/reset')
-        self.assertEqual(flashes(self.page(response)), [RESET_BAD])
-        self.assertPasswordIs('cat', 'dog')
+        """Opening the link and posting to it both send the visitor to ask
+        for a new link; the password stays."""
+        url = f'/auth/reset/{token}'
+        for response in (
+                self.client.get(url, follow_redirects=True),
+                self.client.post(url, data=dict(
+                    password=NEW_PASSWORD, password2=NEW_PASSWORD),
+                    follow_redirects=True)):
+            self.assertLandedOn(response, '/auth/reset')
+            self.assertEqual(flashes(self.page(response)), [RESET_BAD])
+        self.assertPasswordIs(PASSWORD, NEW_PASSWORD)
 
     def test_bad_token_is_refused(self):
         self.assertResetRefused('not-a-token')
@@ -786,7 +793,7 @@ class ChangeEmailRequestTestCase(AuthViewsTestCase):
         self.user_id = self.add_user()
         self.login()
 
-    def request_change(self, email='new@example.com', password='cat'):
+    def request_change(self, email='new@example.com', password=PASSWORD):
         return self.submit(self.url, dict(email=email, password=password))
 
     def assertEmailIs(self, email):
@@ -814,7 +821,7 @@ class ChangeEmailRequestTestCase(AuthViewsTestCase):
             link_in(msg).startswith('http://localhost/auth/change_email/'))
 
     def test_wrong_password_is_refused(self):
-        response = self.request_change(password='dog')
+        response = self.request_change(password=NEW_PASSWORD)
         self.assertLandedOn(response, self.url)
         self.assertEqual(flashes(self.page(response)),
                          ['Invalid email or password.'])
@@ -869,7 +876,7 @@ class ChangeEmailTestCase(AuthViewsTestCase):
     def test_emailed_link_changes_email_for_login(self):
         self.login()
         self.submit('/auth/change_email', dict(email='New@Example.com',
-                                               password='cat'))
+                                               password=PASSWORD))
         [msg] = self.mail.wait_for(1)
         response = self.client.get(link_in(msg), follow_redirects=True)
         self.assertLandedOn(response, '/')

@@ -114,7 +114,7 @@ class CLITestCase(unittest.TestCase):
         self.assertEqual(set(tables), {'users', 'roles', 'alembic_version'})
         self.assertEqual(set(tables['users']), {
             'id', 'email', 'username', 'role_id', 'password_hash',
-            'confirmed'})
+            'confirmed', 'session_token'})
         self.assertEqual(set(tables['roles']), {'id', 'name'})
         self.assertEqual(versions, sorted(head_revisions()))
 
@@ -132,6 +132,33 @@ class CLITestCase(unittest.TestCase):
         check = self.manage('db', 'check')
         self.assertExit(check, 1)
         self.assertIn('Target database is not up to date.', check.stderr)
+
+    def test_upgrade_gives_existing_users_session_tokens(self):
+        self.assertExit(self.manage('db', 'upgrade', 'c85e39143b1c'), 0)
+        engine = sa.create_engine('sqlite:///' + self.db_path)
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text(
+                    "INSERT INTO users (email, username) VALUES "
+                    "('a@example.com', 'a'), ('b@example.com', 'b')"))
+            self.assertExit(self.manage('db', 'upgrade'), 0)
+            with engine.connect() as conn:
+                tokens = conn.execute(sa.text(
+                    'SELECT session_token FROM users')).scalars().all()
+                indexes = conn.execute(sa.text(
+                    "SELECT name FROM sqlite_master WHERE type = 'index' "
+                    "AND tbl_name = 'users'")).scalars().all()
+                with self.assertRaises(sa.exc.IntegrityError):
+                    conn.execute(sa.text(
+                        "INSERT INTO users (username, session_token) "
+                        "VALUES ('A', 'another-token')"))
+        finally:
+            engine.dispose()
+        self.assertEqual(len(tokens), 2)
+        self.assertEqual(len(set(tokens)), 2)
+        self.assertTrue(all(len(t) >= 40 for t in tokens), tokens)
+        # The expression index a later batch migration could lose.
+        self.assertIn('ix_users_username_lower', indexes)
 
     def test_deploy_twice_on_a_fresh_database(self):
         heads = head_revisions()
@@ -228,7 +255,7 @@ class CLITestCase(unittest.TestCase):
 
     def test_production_requires_secret_key(self):
         prod_db = os.path.join(self.tmp, 'prod.sqlite')
-        prod = dict(FLASK_CONFIG='production',
+        prod = dict(FLASK_CONFIG='production', SERVER_NAME='flasky.test',
                     DATABASE_URL='sqlite:///' + prod_db)
         result = self.manage('--help', **prod)
         self.assertExit(result, 1)

@@ -6,18 +6,18 @@ email, and log in with the new address. CSRF protection is on throughout.
 """
 import unittest
 
-from tests.support import FlaskyTestCase, html_part, link_in, text_part
+from tests.support import (NEW_PASSWORD, PASSWORD, FlaskyTestCase, html_part,
+                           link_in, text_part)
+
+THIRD_PASSWORD = 'grey elephant umbrella waltz'
 
 SENDER = 'Flasky Admin <flasky@example.com>'
 
 
 class JourneyTestCase(FlaskyTestCase):
 
-    def read_email(self, to, subject, path):
-        """The one email in the sink, checked; returns its link.
-
-        `path` is where the link must point, e.g. '/auth/confirm/'.
-        """
+    def read_notice(self, to, subject):
+        """The one email in the sink, checked for its headers and parts."""
         messages = self.mail.wait_for(1)
         self.assertEqual(len(messages), 1, 'exactly one email expected')
         msg = messages[0]
@@ -28,12 +28,25 @@ class JourneyTestCase(FlaskyTestCase):
         html = msg.get_body(preferencelist=('html',))
         self.assertIsNotNone(plain, 'no text/plain part')
         self.assertIsNotNone(html, 'no text/html part')
+        self.mail.clear()
+        return msg
+
+    def read_email(self, to, subject, path, token=True):
+        """The one email in the sink, checked; returns its link.
+
+        `path` is where the link must point, e.g. '/auth/confirm/', and
+        a token follows it unless `token` is false.
+        """
+        msg = self.read_notice(to, subject)
         link = link_in(msg)
-        self.assertTrue(link.startswith('http://localhost' + path), link)
-        self.assertGreater(len(link), len('http://localhost' + path))
+        if token:
+            self.assertTrue(link.startswith('http://localhost' + path),
+                            link)
+            self.assertGreater(len(link), len('http://localhost' + path))
+        else:
+            self.assertEqual(link, 'http://localhost' + path)
         self.assertIn(link, text_part(msg))
         self.assertIn(f'href="{link}"', html_part(msg))
-        self.mail.clear()
         return link
 
     def assertGreets(self, response, username):
@@ -43,7 +56,7 @@ class JourneyTestCase(FlaskyTestCase):
     def test_journey(self):
         # -- 1. register: the app sends a confirmation email -------------
         response = self.register(email='john@example.com', username='john',
-                                 password='cat')
+                                 password=PASSWORD)
         self.assertEqual(response.request.path, '/auth/login')
         self.assertFlashed(
             response, 'A confirmation email has been sent to you by email.')
@@ -52,7 +65,7 @@ class JourneyTestCase(FlaskyTestCase):
         self.assertFalse(self.get_user('john@example.com').confirmed)
 
         # -- 2. log in (still unconfirmed), follow the emailed link --------
-        response = self.login('john@example.com', 'cat')
+        response = self.login('john@example.com', PASSWORD)
         self.assertEqual(response.request.path, '/auth/unconfirmed')
         response = self.client.get(link, follow_redirects=True)
         self.assertFlashed(response,
@@ -66,7 +79,7 @@ class JourneyTestCase(FlaskyTestCase):
         self.assertGreets(response, 'Stranger')
 
         # -- 4. log in with "remember me": a remember cookie is set -------
-        response = self.login('john@example.com', 'cat', remember_me=True)
+        response = self.login('john@example.com', PASSWORD, remember_me=True)
         self.assertGreets(response, 'john')
         remember = self.client.get_cookie('remember_token')
         self.assertIsNotNone(remember, 'no remember_token cookie')
@@ -84,15 +97,18 @@ class JourneyTestCase(FlaskyTestCase):
 
         # -- 6. change password -------------------------------------------
         response = self.submit('/auth/change-password', dict(
-            old_password='cat', password='dog', password2='dog'))
+            old_password=PASSWORD, password=NEW_PASSWORD,
+            password2=NEW_PASSWORD))
         self.assertFlashed(response, 'Your password has been updated.')
-        self.assertEqual(len(self.mail.messages), 0)
+        # A notice, whose link is for the owner who did not make the change.
+        self.read_email('john@example.com', 'Your password has been changed',
+                        '/auth/reset', token=False)
         self.logout()
         self.assertIsNone(self.client.get_cookie('remember_token'),
                           'logging out must clear the remember cookie')
-        response = self.login('john@example.com', 'cat')
+        response = self.login('john@example.com', PASSWORD)
         self.assertFlashed(response, 'Invalid email or password.')
-        response = self.login('john@example.com', 'dog')
+        response = self.login('john@example.com', NEW_PASSWORD)
         self.assertGreets(response, 'john')
 
         # -- 7. log out, forget the password, ask for a reset email -------
@@ -106,18 +122,20 @@ class JourneyTestCase(FlaskyTestCase):
                                '/auth/reset/')
 
         # -- 8. follow the link, set a new password, log in with it -------
-        response = self.submit(link, dict(password='horse',
-                                          password2='horse'))
+        response = self.submit(link, dict(password=THIRD_PASSWORD,
+                                          password2=THIRD_PASSWORD))
         self.assertEqual(response.request.path, '/auth/login')
         self.assertFlashed(response, 'Your password has been updated.')
-        response = self.login('john@example.com', 'dog')
+        self.read_email('john@example.com', 'Your password has been changed',
+                        '/auth/reset', token=False)
+        response = self.login('john@example.com', NEW_PASSWORD)
         self.assertFlashed(response, 'Invalid email or password.')
-        response = self.login('john@example.com', 'horse')
+        response = self.login('john@example.com', THIRD_PASSWORD)
         self.assertGreets(response, 'john')
 
         # -- 9. change email: the link goes to the NEW address ------------
         response = self.submit('/auth/change_email', dict(
-            email='john.smith@example.org', password='horse'))
+            email='john.smith@example.org', password=THIRD_PASSWORD))
         self.assertFlashed(
             response, 'An email with instructions to confirm your new '
             'email address has been sent to you.')
@@ -129,12 +147,15 @@ class JourneyTestCase(FlaskyTestCase):
         response = self.client.get(link, follow_redirects=True)
         self.assertFlashed(response, 'Your email address has been updated.')
         self.assertIsNone(self.get_user('john@example.com'))
+        notice = self.read_notice('john@example.com',
+                                  'Your email address has been changed')
+        self.assertIn('changed from john@example.com', text_part(notice))
 
         # -- 10. log in with the new address, not the old one -------------
         self.logout()
-        response = self.login('john@example.com', 'horse')
+        response = self.login('john@example.com', THIRD_PASSWORD)
         self.assertFlashed(response, 'Invalid email or password.')
-        response = self.login('john.smith@example.org', 'horse')
+        response = self.login('john.smith@example.org', THIRD_PASSWORD)
         self.assertGreets(response, 'john')
         self.assertEqual(self.user_count(), 1)
 

@@ -90,7 +90,8 @@ class ConfirmedColumnTestCase(ModelTestCase):
 
     def test_confirmed_defaults_to_false_for_raw_inserts(self):
         db.session.execute(sa.text(
-            "INSERT INTO users (email) VALUES ('raw@example.com')"))
+            "INSERT INTO users (email, session_token) "
+            "VALUES ('raw@example.com', 'raw-token')"))
         confirmed = db.session.scalar(sa.text(
             "SELECT confirmed FROM users WHERE email = 'raw@example.com'"))
         self.assertEqual(confirmed, 0)
@@ -98,8 +99,8 @@ class ConfirmedColumnTestCase(ModelTestCase):
     def test_confirmed_is_not_null_in_the_database(self):
         with self.assertRaises(sa.exc.IntegrityError):
             db.session.execute(sa.text(
-                "INSERT INTO users (email, confirmed) "
-                "VALUES ('raw@example.com', NULL)"))
+                "INSERT INTO users (email, session_token, confirmed) "
+                "VALUES ('raw@example.com', 'raw-token', NULL)"))
             db.session.flush()
         db.session.rollback()
 
@@ -162,7 +163,7 @@ class BadTokenTestCase(ModelTestCase):
             }
 
     def bad_tokens(self, good, purpose):
-        payload, timestamp, signature = good.split('.')
+        payload, timestamp, signature = good.rsplit('.', 2)
         flip = {'A': 'B'}.get(payload[0], 'A')
         return [
             ('payload tampered', flip + good[1:]),
@@ -285,13 +286,15 @@ class TokenTargetTestCase(ModelTestCase):
 
 class UserLoaderTestCase(ModelTestCase):
 
-    def test_loads_user_by_string_id(self):
+    def test_loads_user_by_session_token(self):
         u = self.add(email='john@example.com')
-        self.assertEqual(load_user(str(u.id)), u)
+        self.assertEqual(u.get_id(), u.session_token)
+        self.assertEqual(load_user(u.get_id()), u)
 
     def test_unknown_or_malformed_ids_load_nothing(self):
-        self.add(email='john@example.com')
-        for user_id in ['999', '0', '-1', 'abc', '', '1.5', None]:
+        u = self.add(email='john@example.com')
+        for user_id in [str(u.id), u.session_token + 'x', '999', '', None,
+                        123]:
             with self.subTest(user_id=user_id):
                 self.assertIsNone(load_user(user_id))
 

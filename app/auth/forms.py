@@ -1,8 +1,11 @@
 import sqlalchemy as sa
+from flask import current_app
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField, SubmitField
 from wtforms.validators import (DataRequired, Email, EqualTo, Length, Regexp,
                                 ValidationError)
+from zxcvbn import zxcvbn
 
 from .. import db
 from ..models import User
@@ -17,10 +20,56 @@ def email_taken(email):
         sa.select(User.id).where(User.email == email.lower())) is not None
 
 
+# zxcvbn's own cap: it gets slow on longer input, and the first 72
+# characters of a good password are a good password.
+ZXCVBN_MAX_LENGTH = 72
+
+
+class PasswordLength:
+    """No password longer than FLASKY_PASSWORD_MAX_LENGTH is ever hashed."""
+
+    def __call__(self, form, field):
+        limit = current_app.config['FLASKY_PASSWORD_MAX_LENGTH']
+        if field.data and len(field.data) > limit:
+            raise ValidationError(
+                f'Password must be at most {limit} characters long.')
+
+
+class StrongPassword(PasswordLength):
+    """The password policy, wherever a password is set: long enough, not
+    too long, and not guessable by zxcvbn, which also counts the form's
+    username and email (or the current user's) and `form.user_inputs`
+    as guessable. Its advice is the error message."""
+
+    def __call__(self, form, field):
+        super().__call__(form, field)
+        config = current_app.config
+        password = field.data or ''
+        if len(password) < config['FLASKY_PASSWORD_MIN_LENGTH']:
+            raise ValidationError(
+                'Password must be at least '
+                f"{config['FLASKY_PASSWORD_MIN_LENGTH']} characters long.")
+        user_inputs = list(getattr(form, 'user_inputs', ()))
+        for name in ('username', 'email'):
+            if name in form:
+                user_inputs.append(form[name].data)
+            if current_user.is_authenticated:
+                user_inputs.append(getattr(current_user, name))
+        result = zxcvbn(password[:ZXCVBN_MAX_LENGTH],
+                        user_inputs=[i for i in user_inputs if i])
+        if result['score'] < config['FLASKY_PASSWORD_MIN_SCORE']:
+            feedback = result['feedback']
+            advice = [feedback['warning']] + feedback['suggestions']
+            raise ValidationError(' '.join(
+                ['This password is too easy to guess.'] +
+                [a for a in advice if a]))
+
+
 class LoginForm(FlaskForm):
     email = StringField('Email', filters=[strip],
                         validators=[DataRequired(), Length(1, 64), Email()])
-    password = PasswordField('Password', validators=[DataRequired()])
+    password = PasswordField('Password',
+                             validators=[DataRequired(), PasswordLength()])
     remember_me = BooleanField('Keep me logged in')
     submit = SubmitField('Log In')
 
@@ -34,7 +83,8 @@ class RegistrationForm(FlaskForm):
                'Usernames must have only letters, numbers, dots or '
                'underscores')])
     password = PasswordField('Password', validators=[
-        DataRequired(), EqualTo('password2', message='Passwords must match.')])
+        DataRequired(), EqualTo('password2', message='Passwords must match.'),
+        StrongPassword()])
     password2 = PasswordField('Confirm password', validators=[DataRequired()])
     submit = SubmitField('Register')
 
@@ -44,14 +94,17 @@ class RegistrationForm(FlaskForm):
 
     def validate_username(self, field):
         if db.session.scalar(sa.select(User.id).where(
-                User.username == field.data)) is not None:
+                sa.func.lower(User.username) == field.data.lower())) \
+                is not None:
             raise ValidationError('Username already in use.')
 
 
 class ChangePasswordForm(FlaskForm):
-    old_password = PasswordField('Old password', validators=[DataRequired()])
+    old_password = PasswordField('Old password',
+                                 validators=[DataRequired(), PasswordLength()])
     password = PasswordField('New password', validators=[
-        DataRequired(), EqualTo('password2', message='Passwords must match.')])
+        DataRequired(), EqualTo('password2', message='Passwords must match.'),
+        StrongPassword()])
     password2 = PasswordField('Confirm new password',
                               validators=[DataRequired()])
     submit = SubmitField('Update Password')
@@ -65,7 +118,8 @@ class PasswordResetRequestForm(FlaskForm):
 
 class PasswordResetForm(FlaskForm):
     password = PasswordField('New Password', validators=[
-        DataRequired(), EqualTo('password2', message='Passwords must match.')])
+        DataRequired(), EqualTo('password2', message='Passwords must match.'),
+        StrongPassword()])
     password2 = PasswordField('Confirm password', validators=[DataRequired()])
     submit = SubmitField('Reset Password')
 
@@ -73,7 +127,8 @@ class PasswordResetForm(FlaskForm):
 class ChangeEmailForm(FlaskForm):
     email = StringField('New Email', filters=[strip],
                         validators=[DataRequired(), Length(1, 64), Email()])
-    password = PasswordField('Password', validators=[DataRequired()])
+    password = PasswordField('Password',
+                             validators=[DataRequired(), PasswordLength()])
     submit = SubmitField('Update Email Address')
 
     def validate_email(self, field):

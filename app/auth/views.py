@@ -1,12 +1,14 @@
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import (current_app, flash, redirect, render_template, request,
+                   session, url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import db
 from ..email import send_email
-from ..models import User
+from ..models import User, password_matches
 from . import auth
 from .forms import (ChangeEmailForm, ChangePasswordForm, LoginForm,
                     PasswordResetForm, PasswordResetRequestForm,
@@ -56,7 +58,11 @@ def login():
     if form.validate_on_submit():
         user = db.session.scalar(
             sa.select(User).where(User.email == form.email.data.lower()))
-        if user is not None and user.verify_password(form.password.data):
+        if password_matches(user, form.password.data):
+            db.session.commit()  # keeps a hash brought up to date
+            # Nothing from before the login carries over into the new
+            # session.
+            session.clear()
             login_user(user, form.remember_me.data)
             next = safe_next(request.args.get('next'))
             return redirect(next or url_for('main.index'))
@@ -128,6 +134,13 @@ def change_password():
             current_user.password = form.password.data
             db.session.add(current_user)
             db.session.commit()
+            # Every other session and remember-me cookie died with the old
+            # session token; this one goes on with the new token.
+            remembered = current_app.config.get(
+                'REMEMBER_COOKIE_NAME', 'remember_token') in request.cookies
+            login_user(current_user._get_current_object(),
+                       remember=remembered)
+            send_password_changed_notice(current_user)
             flash('Your password has been updated.')
             return redirect(url_for('main.index'))
         flash('Invalid password.')
@@ -152,14 +165,26 @@ def password_reset_request():
     return render_template('auth/reset_password.html', form=form)
 
 
+def send_password_changed_notice(user):
+    send_email(user.email, 'Your password has been changed',
+               'auth/email/password_changed', user=user,
+               when=datetime.now(timezone.utc))
+
+
 @auth.route('/reset/<token>', methods=['GET', 'POST'])
 def password_reset(token):
     if not current_user.is_anonymous:
         return redirect(url_for('main.index'))
+    user = User.from_reset_token(token)
+    if user is None:
+        flash('The password reset link is invalid or has expired.')
+        return redirect(url_for('auth.password_reset_request'))
     form = PasswordResetForm()
+    form.user_inputs = [user.username, user.email]
     if form.validate_on_submit():
         if User.reset_password(token, form.password.data):
             db.session.commit()
+            send_password_changed_notice(user)
             flash('Your password has been updated.')
             return redirect(url_for('auth.login'))
         flash('The password reset link is invalid or has expired.')
@@ -188,6 +213,7 @@ def change_email_request():
 @auth.route('/change_email/<token>')
 @login_required
 def change_email(token):
+    old_email = current_user.email
     if current_user.change_email(token):
         try:
             db.session.commit()
@@ -195,6 +221,9 @@ def change_email(token):
             # The address was taken between the check and the commit.
             db.session.rollback()
         else:
+            send_email(old_email, 'Your email address has been changed',
+                       'auth/email/email_changed', user=current_user,
+                       old_email=old_email, when=datetime.now(timezone.utc))
             flash('Your email address has been updated.')
             return redirect(url_for('main.index'))
     flash('Invalid request.')
