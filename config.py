@@ -49,6 +49,25 @@ class Config:
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     # Serve Bootstrap and jQuery from this app, never from a CDN.
     BOOTSTRAP_SERVE_LOCAL = True
+    # Security headers, sent by Flask-Talisman (see create_app). The
+    # pages load scripts, styles, images and fonts from this site only.
+    FLASKY_CSP = {
+        'default-src': "'self'",
+        'script-src': "'self'",
+        'style-src': "'self'",
+        'img-src': "'self'",
+        'font-src': "'self'",
+        'object-src': "'none'",
+        'base-uri': "'self'",
+        'form-action': "'self'",
+        'frame-ancestors': "'none'",
+    }
+    # Token links (/auth/reset/<token>, ...) must not reach other sites
+    # in a Referer header; same-origin still sends it to this site, which
+    # Flask-WTF's CSRF check requires on HTTPS.
+    FLASKY_REFERRER_POLICY = 'same-origin'
+    FLASKY_HSTS = False
+    FLASKY_FORCE_HTTPS = False
 
     @staticmethod
     def init_app(app):
@@ -87,6 +106,11 @@ class ProductionConfig(Config):
     # Host header of the request that caused the email.
     SERVER_NAME = os.environ.get('SERVER_NAME')
     PREFERRED_URL_SCHEME = os.environ.get('PREFERRED_URL_SCHEME', 'https')
+    # Sent on HTTPS requests only (directly or X-Forwarded-Proto: https).
+    FLASKY_HSTS = True
+    # Redirecting http:// to https:// is the TLS-terminating proxy's job;
+    # the app would loop if the proxy does not send X-Forwarded-Proto.
+    FLASKY_FORCE_HTTPS = env_flag('FLASKY_FORCE_HTTPS')
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
 

@@ -7,8 +7,10 @@ from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_moment import Moment
 from flask_sqlalchemy import SQLAlchemy
+from flask_talisman import Talisman
 
 from config import ConfigError, config
+from . import vendor
 
 bootstrap = Bootstrap()
 mail = Mail()
@@ -36,6 +38,7 @@ def create_app(config_name):
     config_class.init_app(app)
 
     bootstrap.init_app(app)
+    vendor.init_app(app)
     mail.init_app(app)
     moment.init_app(app)
     db.init_app(app)
@@ -43,6 +46,18 @@ def create_app(config_name):
         app, db, render_as_batch=True,
         directory=os.path.join(os.path.dirname(app.root_path), 'migrations'))
     login_manager.init_app(app)
+    # One Talisman per app: it keeps its settings on the instance.
+    app.extensions['talisman'] = Talisman(
+        app,
+        content_security_policy=app.config['FLASKY_CSP'],
+        frame_options='DENY',
+        referrer_policy=app.config['FLASKY_REFERRER_POLICY'],
+        strict_transport_security=app.config['FLASKY_HSTS'],
+        force_https=app.config['FLASKY_FORCE_HTTPS'],
+        # SESSION_COOKIE_SECURE comes from config.py, not from Talisman.
+        session_cookie_secure=False,
+        session_cookie_samesite=app.config['SESSION_COOKIE_SAMESITE']
+        or 'Lax')
 
     from .main import main as main_blueprint
     app.register_blueprint(main_blueprint)

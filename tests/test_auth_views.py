@@ -469,7 +469,9 @@ class UnconfirmedGateTestCase(AuthViewsTestCase):
     def test_unconfirmed_user_reaches_static_files(self):
         self.login_unconfirmed()
         for url in ('/static/favicon.ico',
-                    '/static/bootstrap/css/bootstrap.min.css'):
+                    '/static/vendor/bootstrap/css/bootstrap.min.css',
+                    '/static/vendor/jquery/jquery.min.js',
+                    '/flask-moment.js'):
             with self.subTest(url=url):
                 with self.client.get(url) as response:
                     self.assertEqual(response.status_code, 200)

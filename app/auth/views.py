@@ -16,7 +16,7 @@ from .forms import (ChangeEmailForm, ChangePasswordForm, LoginForm,
 
 # Pages an unconfirmed user may still reach: the auth pages and the files
 # the pages need.
-OPEN_ENDPOINTS = {'static', 'bootstrap.static'}
+OPEN_ENDPOINTS = {'static', 'main.moment_js'}
 
 
 @auth.before_app_request
