@@ -26,6 +26,7 @@ HSTS = 'max-age=31556926; includeSubDomains'
 
 class ProductionTestConfig(ProductionConfig):
     SECRET_KEY = 'production test secret key'
+    SERVER_NAME = 'localhost'
     SQLALCHEMY_DATABASE_URI = 'sqlite://'
 
 
