@@ -24,6 +24,10 @@ HEADERS = {
 HSTS = 'max-age=31556926; includeSubDomains'
 
 
+# The production test client's default is https (PREFERRED_URL_SCHEME).
+HTTP = 'http://localhost'
+
+
 class ProductionTestConfig(ProductionConfig):
     SECRET_KEY = 'production test secret key'
     SERVER_NAME = 'localhost'
@@ -253,30 +257,30 @@ class ProductionHeadersTestCase(HeadersMixin, FlaskyTestCase):
 
     def test_hsts_behind_tls_terminating_proxy(self):
         response = self.prod_client.get(
-            '/', headers={'X-Forwarded-Proto': 'https'})
+            '/', base_url=HTTP, headers={'X-Forwarded-Proto': 'https'})
         self.assertEqual(response.status_code, 200)
         self.assertSecurityHeaders(response, hsts=HSTS)
 
     def test_no_hsts_over_plain_http(self):
         # Browsers ignore HSTS sent over http; Talisman does not send it.
-        response = self.prod_client.get('/')
+        response = self.prod_client.get('/', base_url=HTTP)
         self.assertSecurityHeaders(response, hsts=None)
 
     def test_no_https_redirect_by_default(self):
         # The proxy redirects; the app answers whatever reaches it.
-        response = self.prod_client.get('/')
+        response = self.prod_client.get('/', base_url=HTTP)
         self.assertEqual(response.status_code, 200)
 
     def test_https_redirect_when_asked(self):
         config_class = type('ForceHTTPSConfig', (ProductionTestConfig,),
                             dict(FLASKY_FORCE_HTTPS=True))
         client = self.production_app(config_class).test_client()
-        response = client.get('/auth/login?next=%2Fsecret')
+        response = client.get('/auth/login?next=%2Fsecret', base_url=HTTP)
         self.assertEqual(response.status_code, 302)
         self.assertEqual(response.location,
                          'https://localhost/auth/login?next=/secret')
         # No loop behind a proxy that says the request came over TLS.
-        response = client.get('/auth/login',
+        response = client.get('/auth/login', base_url=HTTP,
                               headers={'X-Forwarded-Proto': 'https'})
         self.assertEqual(response.status_code, 200)
 
