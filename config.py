@@ -33,6 +33,20 @@ class Config:
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     # Serve Bootstrap and jQuery from this app, never from a CDN.
     BOOTSTRAP_SERVE_LOCAL = True
+    # Throttling (Flask-Limiter). Counters live in memory unless
+    # RATELIMIT_STORAGE_URI names a shared store such as
+    # redis://127.0.0.1:6379, which every server process must use.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = os.environ.get('RATELIMIT_STORAGE_URI') or \
+        'memory://'
+    RATELIMIT_KEY_PREFIX = os.environ.get('RATELIMIT_KEY_PREFIX', 'flasky')
+    RATELIMIT_HEADERS_ENABLED = True
+    FLASKY_LIMIT_LOGIN_PER_IP = '10 per minute'
+    FLASKY_LIMIT_LOGIN_PER_ACCOUNT = '5 per 5 minutes'
+    FLASKY_LIMIT_RESET_PER_IP = '5 per 15 minutes'
+    FLASKY_LIMIT_RESET_PER_EMAIL = '3 per hour'
+    FLASKY_LIMIT_REGISTER_PER_IP = '5 per hour'
+    FLASKY_LIMIT_RESEND_PER_USER = '3 per 15 minutes'
 
     @staticmethod
     def init_app(app):
@@ -58,6 +72,8 @@ class TestingConfig(Config):
         'sqlite://'
     WTF_CSRF_ENABLED = False
     FLASKY_MAIL_ASYNC = False
+    # Fresh counters for every app, whatever the environment says.
+    RATELIMIT_STORAGE_URI = 'memory://'
 
 
 class ProductionConfig(Config):

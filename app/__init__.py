@@ -2,6 +2,8 @@ import os
 
 from flask import Flask
 from flask_bootstrap import Bootstrap
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -15,6 +17,8 @@ mail = Mail()
 moment = Moment()
 db = SQLAlchemy()
 migrate = Migrate()
+# Limits are set on the views; the settings are in config.py.
+limiter = Limiter(key_func=get_remote_address)
 
 login_manager = LoginManager()
 login_manager.session_protection = 'strong'
@@ -43,6 +47,7 @@ def create_app(config_name):
         app, db, render_as_batch=True,
         directory=os.path.join(os.path.dirname(app.root_path), 'migrations'))
     login_manager.init_app(app)
+    limiter.init_app(app)
 
     from .main import main as main_blueprint
     app.register_blueprint(main_blueprint)
