@@ -7,7 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from .. import db
 from ..email import send_email
 from ..models import User
-from . import auth
+from . import auth, throttling
 from .forms import (ChangeEmailForm, ChangePasswordForm, LoginForm,
                     PasswordResetForm, PasswordResetRequestForm,
                     RegistrationForm)
@@ -51,6 +51,8 @@ def unconfirmed():
 
 
 @auth.route('/login', methods=['GET', 'POST'])
+@throttling.failed_logins_per_ip
+@throttling.failed_logins_per_account
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -73,6 +75,7 @@ def logout():
 
 
 @auth.route('/register', methods=['GET', 'POST'])
+@throttling.registrations_per_ip
 def register():
     form = RegistrationForm()
     if form.validate_on_submit():
@@ -111,6 +114,7 @@ def confirm(token):
 
 @auth.route('/confirm')
 @login_required
+@throttling.resends_per_user
 def resend_confirmation():
     token = current_user.generate_confirmation_token()
     send_email(current_user.email, 'Confirm Your Account',
@@ -135,6 +139,8 @@ def change_password():
 
 
 @auth.route('/reset', methods=['GET', 'POST'])
+@throttling.reset_requests_per_ip
+@throttling.reset_requests_per_email
 def password_reset_request():
     if not current_user.is_anonymous:
         return redirect(url_for('main.index'))
