@@ -5,7 +5,6 @@ The login tests run with the default limits; the others set smaller
 limits in their test case's `config` where that saves requests.
 """
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -21,8 +20,9 @@ from unittest import mock
 import redis
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app import create_app, db, limiter
 from app.main.errors import wait_in_words
-from config import config
+from config import TestingConfig, config
 from tests.support import FlaskyTestCase, csrf_token, flashes, free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -335,15 +335,19 @@ class ThrottlingOffTestCase(ThrottlingTestCase):
 
 
 class ThrottlingBackOnTestCase(ThrottlingTestCase):
+    """The limiter is one object shared by every app: switching it off
+    for one app must not leave it off for the next."""
+
+    def setUp(self):
+        off = type('OffConfig', (TestingConfig,),
+                   dict(RATELIMIT_ENABLED=False))
+        with create_app(off).app_context():
+            db.engine.dispose()
+        self.assertFalse(limiter.enabled, 'control: the limiter is off')
+        super().setUp()
 
     def test_an_app_after_a_disabled_one_is_throttled(self):
-        # The limiter is one object shared by every app: switching it
-        # off for one app must not leave it off for the next.
-        off = type('OffConfig', (config['testing'],),
-                   dict(RATELIMIT_ENABLED=False))
-        from app import create_app
-        create_app(off)
-        self.setUp()
+        self.assertTrue(limiter.enabled)
         self.add_user()
         for _ in range(5):
             self.assertLoginRefused(self.attempt_login())

@@ -27,11 +27,12 @@ def page_not_found(e):
 
 @main.app_errorhandler(429)
 def too_many_requests(e):
-    # The limit Flask-Limiter found exceeded; the Retry-After header it
-    # adds says the same wait in seconds.
+    # The limit Flask-Limiter found exceeded. Its Retry-After header
+    # gives the same wait in seconds, worked out the same way.
     wait = None
     if limiter.current_limit is not None:
-        wait = wait_in_words(limiter.current_limit.reset_at - time.time())
+        wait = wait_in_words(
+            int(limiter.current_limit.reset_at - time.time()))
     return render_template('429.html', wait=wait), 429
 
 
