@@ -36,6 +36,8 @@ class Config:
     # Throttling (Flask-Limiter). Counters live in memory unless
     # RATELIMIT_STORAGE_URI names a shared store such as
     # redis://127.0.0.1:6379, which every server process must use.
+    # Explicit: the one Limiter object would otherwise keep the
+    # RATELIMIT_ENABLED of the app made before.
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = os.environ.get('RATELIMIT_STORAGE_URI') or \
         'memory://'
