@@ -68,6 +68,25 @@ class Config:
     FLASKY_REFERRER_POLICY = 'same-origin'
     FLASKY_HSTS = False
     FLASKY_FORCE_HTTPS = False
+    # Throttling (Flask-Limiter). Counters live in memory unless
+    # RATELIMIT_STORAGE_URI names a shared store such as
+    # redis://127.0.0.1:6379, which every server process must use.
+    # Explicit: the one Limiter object would otherwise keep the
+    # RATELIMIT_ENABLED of the app made before.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = os.environ.get('RATELIMIT_STORAGE_URI') or \
+        'memory://'
+    RATELIMIT_KEY_PREFIX = os.environ.get('RATELIMIT_KEY_PREFIX', 'flasky')
+    RATELIMIT_HEADERS_ENABLED = True
+    # If the shared store goes down, count in this process's memory
+    # rather than answer 500.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    FLASKY_LIMIT_LOGIN_PER_IP = '10 per minute'
+    FLASKY_LIMIT_LOGIN_PER_ACCOUNT = '5 per 5 minutes'
+    FLASKY_LIMIT_RESET_PER_IP = '5 per 15 minutes'
+    FLASKY_LIMIT_RESET_PER_EMAIL = '3 per hour'
+    FLASKY_LIMIT_REGISTER_PER_IP = '5 per hour'
+    FLASKY_LIMIT_RESEND_PER_USER = '3 per 15 minutes'
 
     @staticmethod
     def init_app(app):
@@ -96,6 +115,8 @@ class TestingConfig(Config):
     # A cheap hash keeps the suite fast; the tests of hashing itself use
     # the production method.
     FLASKY_PASSWORD_HASH_METHOD = 'pbkdf2:sha256:1000'
+    # Fresh counters for every app, whatever the environment says.
+    RATELIMIT_STORAGE_URI = 'memory://'
 
 
 class ProductionConfig(Config):

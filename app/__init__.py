@@ -2,6 +2,8 @@ import os
 
 from flask import Flask
 from flask_bootstrap import Bootstrap
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -17,6 +19,8 @@ mail = Mail()
 moment = Moment()
 db = SQLAlchemy()
 migrate = Migrate()
+# Limits are set on the views; the settings are in config.py.
+limiter = Limiter(key_func=get_remote_address)
 
 login_manager = LoginManager()
 login_manager.session_protection = 'strong'
@@ -58,6 +62,7 @@ def create_app(config_name):
         session_cookie_secure=False,
         session_cookie_samesite=app.config['SESSION_COOKIE_SAMESITE']
         or 'Lax')
+    limiter.init_app(app)
 
     from .main import main as main_blueprint
     app.register_blueprint(main_blueprint)

@@ -121,9 +121,11 @@ class FlaskyTestCase(unittest.TestCase):
     """An app on a fresh database, a test client and a real SMTP sink.
 
     CSRF protection is on, as for a visitor; set `csrf = False` on a
-    subclass to post forms without a token.
+    subclass to post forms without a token, and put further settings in
+    a subclass's `config` dict.
     """
     csrf = True
+    config = {}
 
     @classmethod
     def setUpClass(cls):
@@ -139,7 +141,7 @@ class FlaskyTestCase(unittest.TestCase):
         config_class = type('SMTPTestingConfig', (TestingConfig,), dict(
             WTF_CSRF_ENABLED=self.csrf,
             MAIL_SERVER='127.0.0.1', MAIL_PORT=self.mail.port,
-            MAIL_USE_TLS=False))
+            MAIL_USE_TLS=False, **self.config))
         self.app = create_app(config_class)
         with self.app.app_context():
             db.create_all()

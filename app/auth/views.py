@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from .. import db
 from ..email import send_email
 from ..models import User, password_matches
-from . import auth
+from . import auth, throttling
 from .forms import (ChangeEmailForm, ChangePasswordForm, LoginForm,
                     PasswordResetForm, PasswordResetRequestForm,
                     RegistrationForm)
@@ -53,6 +53,8 @@ def unconfirmed():
 
 
 @auth.route('/login', methods=['GET', 'POST'])
+@throttling.failed_logins_per_ip
+@throttling.failed_logins_per_account
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -79,6 +81,7 @@ def logout():
 
 
 @auth.route('/register', methods=['GET', 'POST'])
+@throttling.registrations_per_ip
 def register():
     form = RegistrationForm()
     if form.validate_on_submit():
@@ -117,6 +120,7 @@ def confirm(token):
 
 @auth.route('/confirm')
 @login_required
+@throttling.resends_per_user
 def resend_confirmation():
     token = current_user.generate_confirmation_token()
     send_email(current_user.email, 'Confirm Your Account',
@@ -148,6 +152,8 @@ def change_password():
 
 
 @auth.route('/reset', methods=['GET', 'POST'])
+@throttling.reset_requests_per_ip
+@throttling.reset_requests_per_email
 def password_reset_request():
     if not current_user.is_anonymous:
         return redirect(url_for('main.index'))
