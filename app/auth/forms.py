@@ -1,3 +1,5 @@
+import re
+
 import sqlalchemy as sa
 from flask import current_app
 from flask_login import current_user
@@ -23,6 +25,20 @@ def email_taken(email):
 # zxcvbn's own cap: it gets slow on longer input, and the first 72
 # characters of a good password are a good password.
 ZXCVBN_MAX_LENGTH = 72
+
+
+def guessable_words(user_inputs):
+    """The inputs, and the words of each email's local part: zxcvbn only
+    matches whole inputs, and `quincebottom77` is no better a password
+    for quincebottom@example.com than the address itself."""
+    words = []
+    for text in filter(None, user_inputs):
+        words.append(text)
+        if '@' in text:
+            local = text.rsplit('@', 1)[0]
+            words.append(local)
+            words.extend(w for w in re.split(r'[._+-]+', local) if w)
+    return words
 
 
 class PasswordLength:
@@ -56,7 +72,7 @@ class StrongPassword(PasswordLength):
             if current_user.is_authenticated:
                 user_inputs.append(getattr(current_user, name))
         result = zxcvbn(password[:ZXCVBN_MAX_LENGTH],
-                        user_inputs=[i for i in user_inputs if i])
+                        user_inputs=guessable_words(user_inputs))
         if result['score'] < config['FLASKY_PASSWORD_MIN_SCORE']:
             feedback = result['feedback']
             advice = [feedback['warning']] + feedback['suggestions']
