@@ -118,6 +118,19 @@ class TestingConfig(Config):
     # Fresh counters for every app, whatever the environment says.
     RATELIMIT_STORAGE_URI = 'memory://'
 
+    @classmethod
+    def init_app(cls, app):
+        Config.init_app(app)
+        # On PostgreSQL a statement that waits over 10 seconds for a lock
+        # fails instead of hanging the tests: DROP TABLE waits for every
+        # transaction still open on the table.
+        if app.config['SQLALCHEMY_DATABASE_URI'].startswith('postgresql'):
+            options = dict(app.config.get('SQLALCHEMY_ENGINE_OPTIONS', {}))
+            options['connect_args'] = dict(
+                {'options': '-c lock_timeout=10s'},
+                **options.get('connect_args', {}))
+            app.config['SQLALCHEMY_ENGINE_OPTIONS'] = options
+
 
 class ProductionConfig(Config):
     SECRET_KEY = os.environ.get('SECRET_KEY')

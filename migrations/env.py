@@ -17,6 +17,8 @@ logger = logging.getLogger('alembic.env')
 
 # SQLite cannot reflect the expression index on lower(username), so
 # autogenerate cannot compare it; the migration creates it by hand.
+# PostgreSQL reflects it, and `db check` there compares it like any other
+# index (tests/test_postgresql.py): nothing is excluded from the check.
 warnings.filterwarnings(
     'ignore', message='autogenerate skipping metadata-specified '
     'expression-based index', category=UserWarning)

@@ -17,6 +17,7 @@ import unittest
 from unittest import mock
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from aiosmtpd.controller import Controller
 
 from app import create_app, db
@@ -150,6 +151,9 @@ class FlaskyTestCase(unittest.TestCase):
     def tearDown(self):
         with self.app.app_context():
             db.session.remove()
+            # PostgreSQL's DROP TABLE waits for every transaction open on
+            # the table: close any session a test left open as well.
+            so.close_all_sessions()
             db.drop_all()
             db.engine.dispose()
 

@@ -22,6 +22,24 @@ def email_taken(email):
         sa.select(User.id).where(User.email == email.lower())) is not None
 
 
+class FitsColumnLowerCased:
+    """The value, lower-cased as the model stores it, fits the column.
+
+    Lower-casing can lengthen a string (a capital I with a dot, U+0130,
+    becomes 'i' and a combining dot), and PostgreSQL refuses a value
+    longer than its column where SQLite would keep it.
+    """
+
+    def __init__(self, column):
+        self.limit = User.__table__.c[column].type.length
+
+    def __call__(self, form, field):
+        if field.data and len(field.data.lower()) > self.limit:
+            raise ValidationError(
+                f'Field must be at most {self.limit} characters long '
+                'in lower case.')
+
+
 # zxcvbn's own cap: it gets slow on longer input, and the first 72
 # characters of a good password are a good password.
 ZXCVBN_MAX_LENGTH = 72
@@ -92,7 +110,8 @@ class LoginForm(FlaskForm):
 
 class RegistrationForm(FlaskForm):
     email = StringField('Email', filters=[strip],
-                        validators=[DataRequired(), Length(1, 64), Email()])
+                        validators=[DataRequired(), Length(1, 64), Email(),
+                                    FitsColumnLowerCased('email')])
     username = StringField('Username', validators=[
         DataRequired(), Length(1, 64),
         Regexp('^[A-Za-z][A-Za-z0-9_.]*$', 0,
@@ -105,10 +124,18 @@ class RegistrationForm(FlaskForm):
     submit = SubmitField('Register')
 
     def validate_email(self, field):
+        # Only a value that passed the checks above is looked up: the
+        # database need not see it otherwise (PostgreSQL refuses a NUL).
+        if field.errors:
+            return
         if email_taken(field.data):
             raise ValidationError('Email already registered.')
 
     def validate_username(self, field):
+        # Only a value that passed the checks above is looked up: the
+        # database need not see it otherwise (PostgreSQL refuses a NUL).
+        if field.errors:
+            return
         if db.session.scalar(sa.select(User.id).where(
                 sa.func.lower(User.username) == field.data.lower())) \
                 is not None:
@@ -142,11 +169,16 @@ class PasswordResetForm(FlaskForm):
 
 class ChangeEmailForm(FlaskForm):
     email = StringField('New Email', filters=[strip],
-                        validators=[DataRequired(), Length(1, 64), Email()])
+                        validators=[DataRequired(), Length(1, 64), Email(),
+                                    FitsColumnLowerCased('email')])
     password = PasswordField('Password',
                              validators=[DataRequired(), PasswordLength()])
     submit = SubmitField('Update Email Address')
 
     def validate_email(self, field):
+        # Only a value that passed the checks above is looked up: the
+        # database need not see it otherwise (PostgreSQL refuses a NUL).
+        if field.errors:
+            return
         if email_taken(field.data):
             raise ValidationError('Email already registered.')
