@@ -63,8 +63,10 @@ def test(coverage, test_names):
         COV.html_report(directory=covdir)
         print(f'HTML version: file://{covdir}/index.html')
         COV.erase()
-    failed = len(result.failures) + len(result.errors) + \
-        len(result.unexpectedSuccesses)
+    # A test with several failing subtests is one failed test.
+    failed = len({getattr(test, 'test_case', test).id() for test, _ in
+                  result.failures + result.errors} |
+                 {test.id() for test in result.unexpectedSuccesses})
     passed = result.testsRun - failed - len(result.skipped)
     line = f'{passed} passed, {failed} failed'
     if result.skipped:

