@@ -1,10 +1,10 @@
 import os
 
-from flask import Flask
+from flask import Flask, session
 from flask_bootstrap import Bootstrap
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
+from flask_login import LoginManager, user_loaded_from_cookie
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_moment import Moment
@@ -25,6 +25,15 @@ limiter = Limiter(key_func=get_remote_address)
 login_manager = LoginManager()
 login_manager.session_protection = 'strong'
 login_manager.login_view = 'auth.login'
+
+
+@user_loaded_from_cookie.connect
+def bind_remembered_session(app, user):
+    # A login from the remember cookie starts a session without the
+    # visitor's identifier, which 'strong' protection would take for a
+    # stolen session on the next request (Flask-Login issue 685): bind
+    # it to this visitor, as login_user() does.
+    session['_id'] = login_manager._session_identifier_generator()
 
 
 def create_app(config_name):
