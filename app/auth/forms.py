@@ -20,6 +20,13 @@ def email_taken(email):
         sa.select(User.id).where(User.email == email.lower())) is not None
 
 
+def refused(field):
+    """The field's own validators refused it already: it is no address or
+    username, so it is not looked up (PostgreSQL refuses a NUL byte in a
+    query, and a 10 000-character value is not worth a query)."""
+    return bool(field.errors)
+
+
 # zxcvbn's own cap: it gets slow on longer input, and the first 72
 # characters of a good password are a good password.
 ZXCVBN_MAX_LENGTH = 72
@@ -79,7 +86,8 @@ class RegistrationForm(FlaskForm):
                         validators=[DataRequired(), Length(1, 64), Email()])
     username = StringField('Username', validators=[
         DataRequired(), Length(1, 64),
-        Regexp('^[A-Za-z][A-Za-z0-9_.]*$', 0,
+        # \Z, not $: $ would let a newline end the name.
+        Regexp(r'^[A-Za-z][A-Za-z0-9_.]*\Z', 0,
                'Usernames must have only letters, numbers, dots or '
                'underscores')])
     password = PasswordField('Password', validators=[
@@ -89,10 +97,12 @@ class RegistrationForm(FlaskForm):
     submit = SubmitField('Register')
 
     def validate_email(self, field):
-        if email_taken(field.data):
+        if not refused(field) and email_taken(field.data):
             raise ValidationError('Email already registered.')
 
     def validate_username(self, field):
+        if refused(field):
+            return
         if db.session.scalar(sa.select(User.id).where(
                 sa.func.lower(User.username) == field.data.lower())) \
                 is not None:
@@ -132,5 +142,5 @@ class ChangeEmailForm(FlaskForm):
     submit = SubmitField('Update Email Address')
 
     def validate_email(self, field):
-        if email_taken(field.data):
+        if not refused(field) and email_taken(field.data):
             raise ValidationError('Email already registered.')
