@@ -737,7 +737,8 @@ class PasswordResetTestCase(AuthViewsTestCase):
         self.submit('/auth/reset', dict(email='john@example.com'))
         [msg] = self.mail.wait_for(1)
         link = link_in(msg)
-        response = self.submit(link, dict(password=NEW_PASSWORD, password2=NEW_PASSWORD))
+        response = self.submit(link, dict(password=NEW_PASSWORD,
+                                          password2=NEW_PASSWORD))
         self.assertLandedOn(response, '/auth/login')
         self.assertEqual(flashes(self.page(response)), [PASSWORD_UPDATED])
         self.assertLandedOn(self.login(password=NEW_PASSWORD), '/')
