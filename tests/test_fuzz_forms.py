@@ -216,6 +216,8 @@ def sub(csrf='valid', encoding='urlencoded', **fields):
 BIG = 'x' * LONG
 NUL = 'john\x00@example.com'
 OTHER = 'susan@example.com'
+# 62 characters, 112 once lower-cased: too long for the column.
+LONGER_IN_LOWER_CASE = '\u0130' * 50 + '@example.com'
 
 
 class ErrorRecords(logging.Handler):
@@ -367,6 +369,10 @@ class FuzzFormsTestCase(FlaskyTestCase):
                  password2=PASSWORD))
     @example(sub(email=OTHER, username='susan\n', password=PASSWORD,
                  password2=PASSWORD))
+    @example(sub(email=LONGER_IN_LOWER_CASE, username='susan',
+                 password=PASSWORD, password2=PASSWORD))
+    @example(sub(email='jos\u00e9@example.com', username='jose',
+                 password=PASSWORD, password2=PASSWORD))
     @example(sub(email=b'\xff@example.com', username='susan',
                  password=PASSWORD, password2=PASSWORD))
     @example(sub(email=BIG + '@example.com', username=BIG, password=BIG,
@@ -400,6 +406,9 @@ class FuzzFormsTestCase(FlaskyTestCase):
             self.assertEqual(user.email,
                              effective(submission, 'email').strip().lower())
             self.assertEqual(user.username, username)
+            # What PostgreSQL would refuse, SQLite stores: check here.
+            self.assertLessEqual(len(user.email), 64)
+            self.assertLessEqual(len(user.username), 64)
             self.assertTrue(user.verify_password(
                 effective(submission, 'password')))
         self.assertEqual(recipients(mail), [user.email])
@@ -500,6 +509,8 @@ class FuzzFormsTestCase(FlaskyTestCase):
     @fuzz_settings
     @example(sub(email=OTHER, password=NEW_PASSWORD))
     @example(sub(email='a000@example.comÀ', password=PASSWORD))
+    @example(sub(email=LONGER_IN_LOWER_CASE, password=PASSWORD))
+    @example(sub(email='jos\u00e9@example.com', password=PASSWORD))
     @example(sub(email=JOHN, password=PASSWORD))
     @example(sub(email=OTHER + '\x00', password=PASSWORD))
     @example(sub(email=BIG + '@example.com', password=PASSWORD))
@@ -520,6 +531,8 @@ class FuzzFormsTestCase(FlaskyTestCase):
                                    effective(submission, 'password')))
         new_email = effective(submission, 'email').strip().lower()
         self.assertRegex(new_email, r'^[^@\s]+@[^@\s]+$')
+        # The link will store it: it must fit the column.
+        self.assertLessEqual(len(new_email), 64)
         self.assertEqual(recipients(mail), [new_email])
 
 

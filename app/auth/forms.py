@@ -27,6 +27,18 @@ def refused(field):
     return bool(field.errors)
 
 
+class StoredEmailLength:
+    """The address as it is stored, lower-cased, fits the column: lower-
+    casing can make it longer ('İ' becomes 'i' and a combining dot), and
+    PostgreSQL refuses a value longer than the column."""
+    max = 64
+
+    def __call__(self, form, field):
+        if field.data and len(field.data.lower()) > self.max:
+            raise ValidationError(
+                f'Field must be between 1 and {self.max} characters long.')
+
+
 # zxcvbn's own cap: it gets slow on longer input, and the first 72
 # characters of a good password are a good password.
 ZXCVBN_MAX_LENGTH = 72
@@ -81,9 +93,16 @@ class LoginForm(FlaskForm):
     submit = SubmitField('Log In')
 
 
+# Where an address will be written to: Flask-Mail cannot send to one with
+# characters other than ASCII before the @ (that needs SMTPUTF8).
+# Domains may be international: they are sent as IDNA (xn--...).
+SENDABLE = dict(allow_smtputf8=False)
+
+
 class RegistrationForm(FlaskForm):
     email = StringField('Email', filters=[strip],
-                        validators=[DataRequired(), Length(1, 64), Email()])
+                        validators=[DataRequired(), Length(1, 64),
+                                    Email(**SENDABLE), StoredEmailLength()])
     username = StringField('Username', validators=[
         DataRequired(), Length(1, 64),
         # \Z, not $: $ would let a newline end the name.
@@ -136,7 +155,8 @@ class PasswordResetForm(FlaskForm):
 
 class ChangeEmailForm(FlaskForm):
     email = StringField('New Email', filters=[strip],
-                        validators=[DataRequired(), Length(1, 64), Email()])
+                        validators=[DataRequired(), Length(1, 64),
+                                    Email(**SENDABLE), StoredEmailLength()])
     password = PasswordField('Password',
                              validators=[DataRequired(), PasswordLength()])
     submit = SubmitField('Update Email Address')
