@@ -36,7 +36,8 @@ from werkzeug.security import check_password_hash
 
 from app import db
 from app.models import User
-from tests.support import NEW_PASSWORD, PASSWORD, FlaskyTestCase, csrf_token
+from tests.support import (NEW_PASSWORD, PASSWORD, FlaskyTestCase, csrf_token,
+                           field_errors)
 
 FUZZ_QUICK_EXAMPLES = 12
 EXAMPLES = int(os.environ.get('FLASKY_FUZZ_EXAMPLES') or
@@ -555,3 +556,45 @@ class BuildRequestTestCase(unittest.TestCase):
         self.assertIn(b'name="password"\r\n\r\n\x00\x00\x00\r\n', body)
         self.assertTrue(body.endswith(f'--{boundary}--\r\n'.encode()))
         self.assertNotIn(b'csrf_token', body)
+
+
+class FoundByFuzzingTestCase(FlaskyTestCase):
+    """What the fuzzer found, as plain tests: each input is refused with
+    a message on the form, no account is made and nothing is logged."""
+    config = {'RATELIMIT_ENABLED': False, 'PROPAGATE_EXCEPTIONS': False}
+
+    def assertRefused(self, response, message):
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(message, field_errors(self.page(response)))
+        self.assertEqual(self.user_count(), 0)
+        self.assertEqual(self.mail.messages, [])
+
+    def register_refused(self, message, **fields):
+        with self.assertNoLogs(self.app.logger, 'ERROR'):
+            self.assertRefused(self.register(**fields), message)
+
+    def test_username_ending_in_a_newline(self):
+        self.register_refused(
+            'Usernames must have only letters, numbers, dots or '
+            'underscores', username='susan\n')
+
+    def test_nul_in_email_and_username(self):
+        self.register_refused('Invalid email address.', email=NUL)
+        self.register_refused(
+            'Usernames must have only letters, numbers, dots or '
+            'underscores', username='susan\x00')
+
+    def test_email_longer_than_the_column_once_lower_cased(self):
+        self.register_refused(
+            'Field must be between 1 and 64 characters long.',
+            email=LONGER_IN_LOWER_CASE)
+
+    def test_non_ascii_before_the_at_sign(self):
+        self.register_refused('Invalid email address.',
+                              email='jos\u00e9@example.com')
+
+    def test_international_domain_is_accepted_and_mailed(self):
+        response = self.register(email='susan@b\u00fccher.example')
+        self.assertEqual(response.request.path, '/auth/login')
+        self.assertEqual(recipients(self.mail.wait_for(1)),
+                         ['susan@b\u00fccher.example'])
