@@ -25,5 +25,29 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
+# Audits: `make lint` (ruff, and bandit on app/: no medium or high
+# finding) and `make audit` (pip-audit on the pins; see README.md).
+.PHONY: lint audit fuzz soak
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/bandit -q -r app --severity-level medium
+
+audit: $(VENV)/.dev
+	$(BIN)/python tools/audit_pins.py $(AUDIT_FLAGS)
+
+# `make fuzz`: every form, FUZZ_EXAMPLES Hypothesis examples each.
+FUZZ_EXAMPLES ?= 1000
+fuzz: $(VENV)/.dev
+	FLASKY_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python \
+		-W error::DeprecationWarning manage.py test tests.test_fuzz_forms
+
+# `make soak`: 60 s of wrk at 50 connections against gunicorn.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+soak: $(VENV)/.dev
+	command -v wrk >/dev/null || \
+		($(SUDO) apt-get update && $(SUDO) apt-get install -y wrk)
+	$(BIN)/python tools/soak.py
+
 clean:
 	rm -rf $(VENV) tmp .coverage .pytest_cache

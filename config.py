@@ -30,6 +30,9 @@ class Config:
     FLASKY_MAIL_SENDER = os.environ.get(
         'FLASKY_MAIL_SENDER', 'Flasky Admin <flasky@example.com>')
     FLASKY_MAIL_ASYNC = True
+    # Seconds the SMTP server may take over each step of a sending, and
+    # the longest a request waits for an email it has to report on.
+    MAIL_TIMEOUT = float(os.environ.get('MAIL_TIMEOUT', '10'))
     FLASKY_ADMIN = os.environ.get('FLASKY_ADMIN')
     # Passwords: how they are hashed, and which ones are accepted.
     FLASKY_PASSWORD_HASH_METHOD = os.environ.get(
@@ -47,6 +50,9 @@ class Config:
     REMEMBER_COOKIE_DURATION = timedelta(
         days=int(os.environ.get('FLASKY_REMEMBER_DAYS', '14')))
     SQLALCHEMY_TRACK_MODIFICATIONS = False
+    # Test each pooled connection before use: after a database restart
+    # the next request gets a new connection instead of an error.
+    SQLALCHEMY_ENGINE_OPTIONS = {'pool_pre_ping': True}
     # Serve Bootstrap and jQuery from this app, never from a CDN.
     BOOTSTRAP_SERVE_LOCAL = True
     # Security headers, sent by Flask-Talisman (see create_app). The

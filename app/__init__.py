@@ -5,7 +5,6 @@ from flask_bootstrap import Bootstrap
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, user_loaded_from_cookie
-from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_moment import Moment
 from flask_sqlalchemy import SQLAlchemy
@@ -13,6 +12,7 @@ from flask_talisman import Talisman
 
 from config import ConfigError, config
 from . import vendor
+from .smtp import Mail
 
 bootstrap = Bootstrap()
 mail = Mail()

@@ -8,6 +8,8 @@ from . import mail
 
 
 def send_async_email(app, msg):
+    """Send `msg`; True if the SMTP server took it. A failure is logged.
+    """
     with app.app_context():
         try:
             mail.send(msg)
@@ -15,6 +17,21 @@ def send_async_email(app, msg):
             app.logger.exception(
                 'Could not send email %r to %s', msg.subject,
                 ', '.join(msg.recipients))
+            return False
+        return True
+
+
+class EmailThread(Thread):
+    """The thread that sends one message; `sent` tells how it went."""
+
+    def __init__(self, app, msg):
+        super().__init__()
+        self.app = app
+        self.msg = msg
+        self.sent = None    # not known yet
+
+    def run(self):
+        self.sent = send_async_email(self.app, self.msg)
 
 
 def log_email(app, msg):
@@ -35,18 +52,50 @@ def site_request_context(app):
         app.config['PREFERRED_URL_SCHEME'], app.config['SERVER_NAME']))
 
 
-def send_email(to, subject, template, **kwargs):
-    app = current_app._get_current_object()
+def make_message(app, to, subject, template, **kwargs):
     msg = Message(app.config['FLASKY_MAIL_SUBJECT_PREFIX'] + ' ' + subject,
                   sender=app.config['FLASKY_MAIL_SENDER'], recipients=[to])
     with site_request_context(app):
         msg.body = render_template(template + '.txt', **kwargs)
         msg.html = render_template(template + '.html', **kwargs)
+    return msg
+
+
+def send_email(to, subject, template, **kwargs):
+    app = current_app._get_current_object()
+    msg = make_message(app, to, subject, template, **kwargs)
     if not app.config['MAIL_SERVER']:
         log_email(app, msg)
         return None
-    thr = Thread(target=send_async_email, args=[app, msg])
+    thr = EmailThread(app, msg)
     thr.start()
     if not app.config['FLASKY_MAIL_ASYNC']:
         thr.join()
     return thr
+
+
+def send_email_and_wait(to, subject, template, **kwargs):
+    """Send as send_email does, and wait for the SMTP server's answer, at
+    most MAIL_TIMEOUT seconds, whether sending is asynchronous or not.
+
+    True if the message was sent (or, with no MAIL_SERVER, logged);
+    False if the server refused it, could not be reached or did not
+    finish in time, so that the page can say the email did not go. The
+    failure is logged. A thread still talking to a slow server when the
+    time is up is left to finish (each step of the conversation has the
+    same timeout) and logs how it ended.
+    """
+    app = current_app._get_current_object()
+    msg = make_message(app, to, subject, template, **kwargs)
+    if not app.config['MAIL_SERVER']:
+        log_email(app, msg)
+        return True
+    thr = EmailThread(app, msg)
+    thr.start()
+    thr.join(app.config['MAIL_TIMEOUT'])
+    if thr.sent is None:
+        app.logger.error(
+            'Could not send email %r to %s: no answer from the SMTP server '
+            'within %s seconds', msg.subject, to, app.config['MAIL_TIMEOUT'])
+        return False
+    return thr.sent

@@ -164,9 +164,18 @@ class User(UserMixin, db.Model):
         user = User.from_reset_token(token)
         if user is None:
             return False
-        user.password = new_password
-        db.session.add(user)
-        return True
+        # The link is used once, even when it is posted twice at the same
+        # time: the new password is written only where the hash is still
+        # the one the token was made for. The second request waits for
+        # the first one's row lock, then finds nothing to update.
+        result = db.session.execute(
+            sa.update(User)
+            .where(User.id == user.id,
+                   User.password_hash == user.password_hash)
+            .values(password_hash=generate_password_hash(
+                        new_password, hash_method()),
+                    session_token=new_session_token()))
+        return result.rowcount == 1
 
     def generate_email_change_token(self, new_email, expiration=3600):
         return _make_token('change-email', expiration,

@@ -99,8 +99,9 @@ class StrongPassword(PasswordLength):
                 [a for a in advice if a]))
 
 
-# Addresses must be deliverable over plain SMTP: a non-ASCII local part
-# needs SMTPUTF8, which Flask-Mail cannot send.
+# Addresses must be deliverable over plain SMTP: Flask-Mail cannot send to
+# one with characters other than ASCII before the @ (that needs SMTPUTF8).
+# Domains may be international: they are sent as IDNA (xn--...).
 ascii_email = Email(allow_smtputf8=False)
 
 
@@ -118,9 +119,10 @@ class RegistrationForm(FlaskForm):
     email = StringField('Email', filters=[strip],
                         validators=[DataRequired(), Length(1, 64), ascii_email,
                                     FitsColumnLowerCased('email')])
-    username = StringField('Username', filters=[strip], validators=[
+    username = StringField('Username', validators=[
         DataRequired(), Length(1, 64),
-        Regexp('^[A-Za-z][A-Za-z0-9_.]*$', 0,
+        # \Z, not $: $ would let a newline end the name.
+        Regexp(r'^[A-Za-z][A-Za-z0-9_.]*\Z', 0,
                'Usernames must have only letters, numbers, dots or '
                'underscores')])
     password = PasswordField('Password', validators=[

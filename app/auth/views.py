@@ -7,12 +7,25 @@ from flask import (current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import db
-from ..email import send_email
+from ..email import send_email, send_email_and_wait
 from ..models import User, password_matches
 from . import auth, throttling
 from .forms import (ChangeEmailForm, ChangePasswordForm, LoginForm,
                     PasswordResetForm, PasswordResetRequestForm,
                     RegistrationForm)
+
+# What the page says when an email the user asked for could not be sent
+# (send_email_and_wait logs why). The account or the request stays: the
+# user can ask again.
+CONFIRMATION_NOT_SENT_AFTER_REGISTER = (
+    'Your account has been created, but the confirmation email could not '
+    'be sent. Log in, then use the link to have it sent again.')
+CONFIRMATION_NOT_SENT = ('The confirmation email could not be sent. '
+                         'Please try again later.')
+RESET_NOT_SENT = ('The email with instructions to reset your password '
+                  'could not be sent. Please try again later.')
+EMAIL_CHANGE_NOT_SENT = ('The email to confirm your new email address '
+                         'could not be sent. Please try again later.')
 
 # Pages an unconfirmed user may still reach: the auth pages and the files
 # the pages need.
@@ -98,9 +111,12 @@ def register():
             form.validate()
             return render_template('auth/register.html', form=form)
         token = user.generate_confirmation_token()
-        send_email(user.email, 'Confirm Your Account',
-                   'auth/email/confirm', user=user, token=token)
-        flash('A confirmation email has been sent to you by email.')
+        if send_email_and_wait(user.email, 'Confirm Your Account',
+                               'auth/email/confirm', user=user,
+                               token=token):
+            flash('A confirmation email has been sent to you by email.')
+        else:
+            flash(CONFIRMATION_NOT_SENT_AFTER_REGISTER)
         return redirect(url_for('auth.login'))
     return render_template('auth/register.html', form=form)
 
@@ -123,9 +139,12 @@ def confirm(token):
 @throttling.resends_per_user
 def resend_confirmation():
     token = current_user.generate_confirmation_token()
-    send_email(current_user.email, 'Confirm Your Account',
-               'auth/email/confirm', user=current_user, token=token)
-    flash('A new confirmation email has been sent to you by email.')
+    if send_email_and_wait(current_user.email, 'Confirm Your Account',
+                           'auth/email/confirm', user=current_user,
+                           token=token):
+        flash('A new confirmation email has been sent to you by email.')
+    else:
+        flash(CONFIRMATION_NOT_SENT)
     return redirect(url_for('main.index'))
 
 
@@ -163,8 +182,15 @@ def password_reset_request():
             sa.select(User).where(User.email == form.email.data.lower()))
         if user:
             token = user.generate_reset_token()
-            send_email(user.email, 'Reset Your Password',
-                       'auth/email/reset_password', user=user, token=token)
+            # Saying that the email could not be sent tells that the
+            # address has an account, but only while the mail server
+            # fails, and the user must know to try again.
+            if not send_email_and_wait(user.email, 'Reset Your Password',
+                                       'auth/email/reset_password',
+                                       user=user, token=token):
+                flash(RESET_NOT_SENT)
+                return render_template('auth/reset_password.html',
+                                       form=form)
         flash('An email with instructions to reset your password has been '
               'sent to you.')
         return redirect(url_for('auth.login'))
@@ -206,12 +232,14 @@ def change_email_request():
         if current_user.verify_password(form.password.data):
             new_email = form.email.data.lower()
             token = current_user.generate_email_change_token(new_email)
-            send_email(new_email, 'Confirm your email address',
-                       'auth/email/change_email', user=current_user,
-                       token=token)
-            flash('An email with instructions to confirm your new email '
-                  'address has been sent to you.')
-            return redirect(url_for('main.index'))
+            if send_email_and_wait(new_email, 'Confirm your email address',
+                                   'auth/email/change_email',
+                                   user=current_user, token=token):
+                flash('An email with instructions to confirm your new '
+                      'email address has been sent to you.')
+                return redirect(url_for('main.index'))
+            flash(EMAIL_CHANGE_NOT_SENT)
+            return render_template('auth/change_email.html', form=form)
         flash('Invalid email or password.')
     return render_template('auth/change_email.html', form=form)
 

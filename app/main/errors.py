@@ -1,9 +1,11 @@
 import math
 import time
 
-from flask import render_template
+import sqlalchemy as sa
+from flask import current_app, render_template
+from flask_login import current_user
 
-from .. import db, limiter
+from .. import db, limiter, login_manager
 from . import main
 
 
@@ -39,5 +41,17 @@ def too_many_requests(e):
 @main.app_errorhandler(500)
 def internal_server_error(e):
     # Whatever failed may have left the session in a broken transaction.
-    db.session.rollback()
+    # Flask has logged the error itself; with the database down, the
+    # rollback and the user's lookup fail too, and the page must still
+    # be shown.
+    try:
+        db.session.rollback()
+        current_user.is_authenticated  # looks the user up
+    except sa.exc.SQLAlchemyError:
+        current_app.logger.warning(
+            'The database is unavailable; the error page is shown as '
+            'to a visitor who is not logged in.')
+        # Flask-Login's own way of setting the anonymous user for this
+        # request (it is what a failed lookup ends in).
+        login_manager._update_request_context_with_user()
     return render_template('500.html'), 500

@@ -1,0 +1,254 @@
+"""Failing mail: the SMTP server is down, refuses, or never answers.
+
+The account or the request is kept, the page says the email could not be
+sent and what to do, the failure is logged, and no request waits longer
+than MAIL_TIMEOUT for the SMTP server.
+"""
+import threading
+import time
+from types import SimpleNamespace
+
+from app.auth.views import (CONFIRMATION_NOT_SENT,
+                            CONFIRMATION_NOT_SENT_AFTER_REGISTER,
+                            EMAIL_CHANGE_NOT_SENT, RESET_NOT_SENT)
+from app.email import send_email
+from tests.faults import RefusingMailSink, StallingSMTPServer
+from tests.support import (PASSWORD, FlaskyTestCase, MailSink, flashes,
+                           free_port, link_in)
+
+USER = SimpleNamespace(username='john')
+TIMEOUT = 0.5           # MAIL_TIMEOUT of these tests, in seconds
+SLACK = 3              # what a slow machine may add to it, in seconds
+CONFIRM_SENT = 'A confirmation email has been sent to you by email.'
+CONFIRM_RESENT = 'A new confirmation email has been sent to you by email.'
+RESET_SENT = ('An email with instructions to reset your password has been '
+              'sent to you.')
+EMAIL_CHANGE_SENT = ('An email with instructions to confirm your new email '
+                     'address has been sent to you.')
+
+
+class FailingMailTestCase(FlaskyTestCase):
+    config = {'MAIL_TIMEOUT': TIMEOUT, 'RATELIMIT_ENABLED': False}
+
+    def send_mail_to(self, port):
+        """From now on the app's SMTP server is the one at `port`."""
+        self.app.config['MAIL_PORT'] = port
+        self.app.extensions['mail'].port = port
+
+    def server_down(self):
+        """Mail goes to a port on which nothing listens."""
+        self.send_mail_to(free_port())
+
+    def server_refusing(self):
+        sink = RefusingMailSink()
+        sink.start()
+        self.addCleanup(sink.stop)
+        self.send_mail_to(sink.port)
+        return sink
+
+    def server_stalling(self, mode='silent', **kwargs):
+        server = StallingSMTPServer(mode, **kwargs).start()
+        self.addCleanup(server.stop)
+        self.send_mail_to(server.port)
+        return server
+
+    def assertLoggedFailure(self, logs, subject, to):
+        messages = [r.getMessage() for r in logs.records]
+        self.assertTrue(
+            any(subject in m and to in m for m in messages),
+            f'no logged failure for {subject!r} to {to}: {messages}')
+
+    def timed(self, action):
+        start = time.monotonic()
+        result = action()
+        return result, time.monotonic() - start
+
+
+class RegisterTestCase(FailingMailTestCase):
+
+    def assertAccountKept(self, response):
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.request.path, '/auth/login')
+        self.assertEqual(flashes(self.page(response)),
+                         [CONFIRMATION_NOT_SENT_AFTER_REGISTER])
+        user = self.get_user('john@example.com')
+        self.assertIsNotNone(user, 'the account was lost')
+        self.assertFalse(user.confirmed)
+
+    def test_server_down_keeps_account_then_resend_works(self):
+        # A server on a port of its own, not started yet.
+        sink = MailSink()
+        self.addCleanup(sink.stop)
+        self.send_mail_to(sink.port)
+        with self.assertLogs(self.app.logger, 'ERROR') as logs:
+            response = self.register()
+        self.assertAccountKept(response)
+        self.assertLoggedFailure(logs, 'Confirm Your Account',
+                                 'john@example.com')
+        self.assertIsInstance(logs.records[0].exc_info[1],
+                              ConnectionRefusedError)
+
+        # The server comes back; the person logs in and asks again.
+        sink.start()
+        response = self.login()
+        self.assertEqual(response.request.path, '/auth/unconfirmed')
+        response = self.client.get('/auth/confirm', follow_redirects=True)
+        self.assertIn(CONFIRM_RESENT, flashes(self.page(response)))
+        [msg] = sink.wait_for(1)
+        self.assertEqual(msg['To'], 'john@example.com')
+        response = self.client.get(link_in(msg), follow_redirects=True)
+        self.assertIn('You have confirmed your account. Thanks!',
+                      flashes(self.page(response)))
+        self.assertTrue(self.get_user('john@example.com').confirmed)
+
+    def test_recipient_refused_keeps_account(self):
+        sink = self.server_refusing()
+        with self.assertLogs(self.app.logger, 'ERROR') as logs:
+            response = self.register()
+        self.assertAccountKept(response)
+        self.assertLoggedFailure(logs, 'Confirm Your Account',
+                                 'john@example.com')
+        self.assertEqual(sink.messages, [])
+
+    def test_silent_server_answers_within_the_timeout(self):
+        server = self.server_stalling('silent')
+        with self.assertLogs(self.app.logger, 'ERROR') as logs:
+            response, elapsed = self.timed(self.register)
+        self.assertEqual(server.connections, 1)
+        self.assertLess(elapsed, TIMEOUT + SLACK)
+        self.assertAccountKept(response)
+        self.assertLoggedFailure(logs, 'Confirm Your Account',
+                                 'john@example.com')
+
+    def test_trickling_server_is_cut_off_by_the_deadline(self):
+        # Every read gets a line in time, so only the deadline on the
+        # whole sending stops the wait.
+        server = self.server_stalling('trickle', interval=TIMEOUT / 5)
+        with self.assertLogs(self.app.logger, 'ERROR') as logs:
+            response, elapsed = self.timed(self.register)
+            self.assertLess(elapsed, TIMEOUT + SLACK)
+            self.assertAccountKept(response)
+            self.assertIn('no answer from the SMTP server within',
+                          logs.records[0].getMessage())
+            # The thread left behind ends, and says so, once the server
+            # hangs up.
+            server.stop()
+            deadline = time.monotonic() + 10
+            while len(logs.records) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        self.assertEqual(len(logs.records), 2)
+        self.assertIn('Could not send email', logs.records[1].getMessage())
+
+    def test_working_server_success_message_unchanged(self):
+        response = self.register()
+        self.assertEqual(flashes(self.page(response)), [CONFIRM_SENT])
+        self.mail.wait_for(1)
+
+
+class AsyncRegisterTestCase(FailingMailTestCase):
+    """As in production: emails go in a background thread."""
+    config = dict(FailingMailTestCase.config, FLASKY_MAIL_ASYNC=True)
+
+    def test_success_is_reported_after_the_server_took_it(self):
+        response = self.register()
+        self.assertEqual(flashes(self.page(response)), [CONFIRM_SENT])
+        # The page was answered after the server took the message.
+        self.assertEqual(len(self.mail.messages), 1)
+
+    def test_silent_server_answers_within_the_timeout(self):
+        self.server_stalling('silent')
+        with self.assertLogs(self.app.logger, 'ERROR'):
+            response, elapsed = self.timed(self.register)
+            self.assertLess(elapsed, TIMEOUT + SLACK)
+            self.assertEqual(flashes(self.page(response)),
+                             [CONFIRMATION_NOT_SENT_AFTER_REGISTER])
+            # Let the sending thread log its end inside this block.
+            time.sleep(TIMEOUT)
+        self.assertIsNotNone(self.get_user('john@example.com'))
+
+
+class OtherEmailsTestCase(FailingMailTestCase):
+
+    def test_resend_refused_says_so(self):
+        self.add_user(confirmed=False)
+        self.login()
+        self.server_refusing()
+        with self.assertLogs(self.app.logger, 'ERROR') as logs:
+            response = self.client.get('/auth/confirm',
+                                       follow_redirects=True)
+        self.assertEqual(response.request.path, '/auth/unconfirmed')
+        self.assertEqual(flashes(self.page(response)),
+                         [CONFIRMATION_NOT_SENT])
+        self.assertLoggedFailure(logs, 'Confirm Your Account',
+                                 'john@example.com')
+
+    def test_reset_request_with_server_down_says_so(self):
+        self.add_user()
+        self.server_down()
+        with self.assertLogs(self.app.logger, 'ERROR') as logs:
+            response = self.submit('/auth/reset',
+                                   dict(email='john@example.com'))
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.request.path, '/auth/reset')
+        self.assertEqual(flashes(self.page(response)), [RESET_NOT_SENT])
+        self.assertIn('name="email"', self.page(response))
+        self.assertLoggedFailure(logs, 'Reset Your Password',
+                                 'john@example.com')
+
+    def test_reset_request_for_unknown_address_sends_nothing(self):
+        self.server_down()
+        with self.assertNoLogs(self.app.logger, 'ERROR'):
+            response = self.submit('/auth/reset',
+                                   dict(email='nobody@example.com'))
+        self.assertEqual(flashes(self.page(response)), [RESET_SENT])
+
+    def test_change_email_request_with_server_down_says_so(self):
+        self.add_user()
+        self.login()
+        self.server_down()
+        with self.assertLogs(self.app.logger, 'ERROR') as logs:
+            response = self.submit('/auth/change_email', dict(
+                email='new@example.com', password=PASSWORD))
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.request.path, '/auth/change_email')
+        self.assertEqual(flashes(self.page(response)),
+                         [EMAIL_CHANGE_NOT_SENT])
+        self.assertLoggedFailure(logs, 'Confirm your email address',
+                                 'new@example.com')
+        self.assertEqual(self.get_user('john@example.com').email,
+                         'john@example.com')
+
+    def test_change_email_request_success_message_unchanged(self):
+        self.add_user()
+        self.login()
+        response = self.submit('/auth/change_email', dict(
+            email='new@example.com', password=PASSWORD))
+        self.assertEqual(flashes(self.page(response)), [EMAIL_CHANGE_SENT])
+        self.assertEqual(self.mail.wait_for(1)[0]['To'], 'new@example.com')
+
+
+class SMTPTimeoutTestCase(FailingMailTestCase):
+    """The SMTP connection itself times out: send_email (which waits for
+    no deadline when sending is synchronous) returns."""
+
+    def test_send_email_to_silent_server_returns(self):
+        outcome = {}
+
+        def send():
+            with self.app.test_request_context():
+                outcome['thread'] = send_email(
+                    'john@example.com', 'Confirm Your Account',
+                    'auth/email/confirm', user=USER, token='t')
+
+        self.server_stalling('silent')
+        with self.assertLogs(self.app.logger, 'ERROR') as logs:
+            caller = threading.Thread(target=send, daemon=True)
+            start = time.monotonic()
+            caller.start()
+            caller.join(TIMEOUT + SLACK + 5)
+            elapsed = time.monotonic() - start
+        self.assertFalse(caller.is_alive(), 'send_email is still waiting')
+        self.assertLess(elapsed, TIMEOUT + SLACK)
+        self.assertIs(outcome['thread'].sent, False)
+        # smtplib reports the timed-out read as a lost connection.
+        self.assertIn('timed out', str(logs.records[0].exc_info[1]))
