@@ -9,10 +9,10 @@ from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_moment import Moment
 from flask_sqlalchemy import SQLAlchemy
-from flask_talisman import Talisman
 
 from config import ConfigError, config
 from . import vendor
+from .caching import Talisman
 
 bootstrap = Bootstrap()
 mail = Mail()
@@ -69,5 +69,10 @@ def create_app(config_name):
 
     from .auth import auth as auth_blueprint
     app.register_blueprint(auth_blueprint, url_prefix='/auth')
+
+    from . import caching
+    from .auth import throttling
+    caching.init_app(app)
+    throttling.skip_idle_check(app)
 
     return app

@@ -5,7 +5,9 @@ with published XSS flaws. tools/update-vendor.sh copies newer releases
 into app/static/vendor/; here Flask-Bootstrap's `bootstrap/base.html` is
 pointed at them through the CDN table its `bootstrap_find_resource` reads.
 """
-from flask import abort, url_for
+from flask import abort
+
+from .caching import url_for
 
 # What bootstrap/base.html asks for (without any ".min") -> our file.
 FILES = {
