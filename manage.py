@@ -14,9 +14,8 @@ if os.environ.get('FLASK_COVERAGE'):
 
 import click  # noqa: E402
 from flask.cli import FlaskGroup, run_command  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
 
-from app import create_app, db  # noqa: E402
+from app import create_app, db, migrating  # noqa: E402
 from app.models import Role, User  # noqa: E402
 from config import ConfigError  # noqa: E402
 
@@ -76,6 +75,8 @@ def test(coverage, test_names):
 @app.cli.command()
 def deploy():
     """Run deployment tasks: upgrade the database to the latest revision."""
+    migrating.ready(app)
+    from flask_migrate import upgrade
     upgrade()
 
 

@@ -6,13 +6,13 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
-from flask_migrate import Migrate
 from flask_moment import Moment
 from flask_sqlalchemy import SQLAlchemy
 
 from config import ConfigError, config
 from . import vendor
 from .caching import Talisman
+from .migrating import Migrate
 
 bootstrap = Bootstrap()
 mail = Mail()

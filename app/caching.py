@@ -10,12 +10,24 @@
   `@talisman(...)` overrides) and on whether the request came over
   HTTPS (HSTS), so they are worked out once for each of those, unless a
   per-request CSP nonce is in use.
+- The signer of the session cookie: Flask makes a new one for every
+  request; it is made once for each secret key (and fallbacks).
+- Whole pages that every anonymous visitor sees alike (the home page and
+  the forms to log in, register and ask for a password reset): rendered
+  once, then served from memory to any anonymous GET that has no
+  flashed message waiting, with the visitor's own CSRF token put in
+  place of the one the page was rendered with. Nothing else on these
+  pages depends on the visitor; a logged-in user, a message to show, a
+  POST or any other page is rendered as always.
 """
 import functools
 from types import SimpleNamespace
 
 import flask_talisman
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request, session
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import Headers
 
 CACHE_SIZE = 512
@@ -98,12 +110,121 @@ class Talisman(flask_talisman.Talisman):
         if headers is None:
             scratch = SimpleNamespace(headers=Headers())
             super()._set_response_headers(scratch)
-            headers = self._headers[key] = list(scratch.headers.items())
-        for name, value in headers:
-            response.headers[name] = value
+            headers = self._headers[key] = (
+                list(scratch.headers.items()),
+                {name.lower() for name in scratch.headers.keys()})
+        items, names = headers
+        if names.isdisjoint(name.lower() for name in response.headers.keys()):
+            response.headers.extend(items)
+        else:
+            for name, value in items:
+                response.headers[name] = value
+        return response
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, the signer made once per key."""
+
+    def __init__(self):
+        self._serializers = {}
+
+    def get_signing_serializer(self, app):
+        key = (app.secret_key,
+               tuple(app.config.get('SECRET_KEY_FALLBACKS') or ()))
+        try:
+            return self._serializers[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable key
+            return super().get_signing_serializer(app)
+        serializer = super().get_signing_serializer(app)
+        if len(self._serializers) >= 8:
+            self._serializers.clear()
+        self._serializers[key] = serializer
+        return serializer
+
+
+def drop_idle_talisman_hooks(app):
+    """Talisman's two checks before each request redirect to HTTPS and
+    make a CSP nonce; with neither in use, by default or by any view's
+    own options, they only cost time."""
+    talisman = app.extensions.get('talisman')
+    if not isinstance(talisman, Talisman) or talisman.force_https \
+            or talisman.session_cookie_secure \
+            or talisman.content_security_policy_nonce_in \
+            or any(hasattr(view, 'talisman_view_options')
+                   for view in app.view_functions.values()):
+        return
+    hooks = app.before_request_funcs.get(None, [])
+    for hook in (talisman._force_https, talisman._make_nonce):
+        if hook in hooks:
+            hooks.remove(hook)
+
+
+# Anonymous GET pages whose HTML depends on nothing but the CSRF token.
+CACHED_PAGES = frozenset({'main.index', 'auth.login', 'auth.register',
+                          'auth.password_reset_request'})
+PAGE_CACHE_SIZE = 64
+
+
+class PageCache:
+    """The HTML of CACHED_PAGES, by endpoint, query string, script root,
+    host and scheme, at most PAGE_CACHE_SIZE pages per app."""
+
+    def __init__(self, app, endpoints=CACHED_PAGES, size=PAGE_CACHE_SIZE):
+        self.endpoints = endpoints
+        self.size = size
+        self.pages = {}
+        self.token_name = app.config.get('WTF_CSRF_FIELD_NAME', 'csrf_token')
+        # Registered last: runs after the site's other checks (HTTPS,
+        # the unconfirmed-account gate), which may answer first.
+        app.before_request(self.serve)
+        app.after_request(self.keep)
+
+    def key(self):
+        if request.method != 'GET' or request.endpoint not in self.endpoints \
+                or current_user.is_authenticated or '_flashes' in session:
+            return None
+        return (request.endpoint, request.query_string) + _request_key()[:3]
+
+    def serve(self):
+        key = self.key()
+        if key is None:
+            return None
+        page = self.pages.get(key)
+        if page is None:
+            g._flasky_page_key = key  # keep() stores the rendered page
+            return None
+        html, token = page
+        if token is not None:
+            html = html.replace(token, generate_csrf())
+        return html
+
+    def keep(self, response):
+        key = g.pop('_flasky_page_key', None)
+        if key is None or response.status_code != 200 \
+                or response.mimetype != 'text/html' \
+                or response.direct_passthrough:
+            return response
+        html = response.get_data(as_text=True)
+        token = g.get(self.token_name)
+        if token is not None and token not in html:
+            return response
+        if len(self.pages) >= self.size:
+            try:
+                del self.pages[next(iter(self.pages))]
+            except (KeyError, RuntimeError, StopIteration):
+                pass
+        self.pages[key] = (html, token)
         return response
 
 
 def init_app(app):
+    """Call last in create_app, when every view is registered."""
     app.extensions['flasky_url_for'] = cached = cached_url_for(app)
     app.jinja_env.globals['url_for'] = cached
+    app.session_interface = SessionInterface()
+    drop_idle_talisman_hooks(app)
+    if app.config.get('FLASKY_PAGE_CACHE', True) \
+            and not app.jinja_env.auto_reload:
+        app.extensions['flasky_page_cache'] = PageCache(app)

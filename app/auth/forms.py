@@ -5,7 +5,6 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField, SubmitField
 from wtforms.validators import (DataRequired, Email, EqualTo, Length, Regexp,
                                 ValidationError)
-from zxcvbn import zxcvbn
 
 from .. import db
 from ..models import User
@@ -55,6 +54,9 @@ class StrongPassword(PasswordLength):
                 user_inputs.append(form[name].data)
             if current_user.is_authenticated:
                 user_inputs.append(getattr(current_user, name))
+        # Imported here: its word lists take 12 MB, needed only where a
+        # password is set.
+        from zxcvbn import zxcvbn
         result = zxcvbn(password[:ZXCVBN_MAX_LENGTH],
                         user_inputs=[i for i in user_inputs if i])
         if result['score'] < config['FLASKY_PASSWORD_MIN_SCORE']:
