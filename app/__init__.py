@@ -8,6 +8,7 @@ from flask_login import LoginManager
 from flask_mail import Mail
 from flask_moment import Moment
 from flask_sqlalchemy import SQLAlchemy
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import ConfigError, config
 from . import vendor
@@ -40,6 +41,10 @@ def create_app(config_name):
     app = Flask(__name__)
     app.config.from_object(config_class)
     config_class.init_app(app)
+    if app.config['FLASKY_PROXIES']:
+        proxies = app.config['FLASKY_PROXIES']
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies,
+                                x_proto=proxies)
 
     bootstrap.init_app(app)
     vendor.init_app(app)
