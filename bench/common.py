@@ -158,6 +158,15 @@ class Server:
             sizes.append(int(match.group(1)) / 1024)
         return sizes
 
+    def worker_cpu_seconds(self):
+        """User and system time the workers have used so far."""
+        ticks = 0
+        for pid in self.worker_pids():
+            with open(f'/proc/{pid}/stat') as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf('SC_CLK_TCK')
+
     def stop(self):
         if self.proc is None or self.proc.poll() is not None:
             return
