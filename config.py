@@ -68,6 +68,9 @@ class Config:
     FLASKY_REFERRER_POLICY = 'same-origin'
     FLASKY_HSTS = False
     FLASKY_FORCE_HTTPS = False
+    # Serve the pages every anonymous visitor sees alike from memory
+    # (app/caching.py); never while templates reload (development).
+    FLASKY_PAGE_CACHE = True
     # Throttling (Flask-Limiter). Counters live in memory unless
     # RATELIMIT_STORAGE_URI names a shared store such as
     # redis://127.0.0.1:6379, which every server process must use.

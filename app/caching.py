@@ -225,6 +225,6 @@ def init_app(app):
     app.jinja_env.globals['url_for'] = cached
     app.session_interface = SessionInterface()
     drop_idle_talisman_hooks(app)
-    if app.config.get('FLASKY_PAGE_CACHE', True) \
+    if app.config.get('FLASKY_PAGE_CACHE') \
             and not app.jinja_env.auto_reload:
         app.extensions['flasky_page_cache'] = PageCache(app)
