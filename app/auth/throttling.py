@@ -81,9 +81,9 @@ def skip_idle_check(app):
     Flask-Limiter checks a request twice: before any view, for default,
     application, meta and blueprint limits, and in the decorator of a
     limited view, for that view's limits. Flasky's limits are all on
-    views (above), so the first check finds nothing on every page; it
-    costs a fifth of a page's time. It stays whenever the app has any
-    limit of the other kinds, such as a RATELIMIT_DEFAULT setting.
+    views (above), so the first check works out, for every page, that
+    there is nothing to check. It stays whenever the app has any limit
+    of the other kinds, such as a RATELIMIT_DEFAULT setting.
     """
     manager = limiter.limit_manager
     hooks = app.before_request_funcs.get(None, [])
