@@ -205,23 +205,34 @@ def measure(args):
         cookie_header = 'Cookie: ' + common.cookie_header(cookies)
 
         # Untimed: a worker's first login also makes the hash that
-        # unknown emails are checked against (app/models.py).
+        # unknown emails are checked against (app/models.py); and a short
+        # run on the floor and each page.
         time_logins(site.port, email, 2 * common.WORKERS,
                     info['hash_method'])
-        rounds = []
-        for number in range(1, args.repeat + 1):
-            result = {'floor': []}
-            # The floor right before each page: each ratio is of two runs
-            # a few seconds apart, under the same load.
+        warm_up = Wrk(1, wrk.connections, wrk.threads)
+        warm_up.run(floor.url())
+        for key, label, path, logged_in, _ in PAGES:
+            warm_up.run(site.url(path), [cookie_header] if logged_in else [])
+
+        rounds = [{'floor': []} for _ in range(args.repeat)]
+        for number, result in enumerate(rounds, 1):
+            # Each page between two floor runs: its ratios are to their
+            # mean, taken seconds before and after, under the same load.
+            before = wrk.run(floor.url(), server=floor)
+            result['floor'].append(before)
             for key, label, path, logged_in, _ in PAGES:
-                floor_run = wrk.run(floor.url(), server=floor)
                 headers = [cookie_header] if logged_in else []
                 run = wrk.run(site.url(path), headers, server=site)
-                result['floor'].append(floor_run)
+                after = wrk.run(floor.url(), server=floor)
+                result['floor'].append(after)
                 result[key] = dict(run, ratio={
-                    m: run[m] / floor_run[m] for m in MEASURES})
+                    m: run[m] / statistics.mean((before[m], after[m]))
+                    for m in MEASURES})
                 print(f'round {number}: {label} {run["rps"]:.0f} req/s, '
-                      f'floor {floor_run["rps"]:.0f} req/s', file=sys.stderr)
+                      f'floor {before["rps"]:.0f} and {after["rps"]:.0f} '
+                      'req/s', file=sys.stderr)
+                before = after
+        for number, result in enumerate(rounds, 1):
             logins, hashes = time_logins(site.port, email, args.logins,
                                          info['hash_method'])
             pairs = time_floor_pairs(floor.port, args.logins)
@@ -235,7 +246,6 @@ def measure(args):
             print(f'round {number}: login {result["login"]["median"]:.1f}'
                   f' ms, hash {result["login"]["hash"]:.1f} ms',
                   file=sys.stderr)
-            rounds.append(result)
         # Still logged in after all the rounds?
         check_pages(site, floor, cookies, username)
         rss = site.worker_rss_mb()
@@ -378,15 +388,17 @@ def environment(c, argv):
         + (f'{c["storage_version"]}' if c['storage'] else
            'in each worker\'s memory (RATELIMIT_STORAGE_URI not set)'),
         f'- Password hash: {c["hash_method"]} (Werkzeug defaults)',
-        f'- Each figure is the median of {a.repeat} rounds. A round '
-        f'runs wrk for {c["wrk"].seconds} s on the floor and then '
-        f'{c["wrk"].seconds} s on a page, for each page; each ratio is '
-        'the median of the rounds\' ratios of a page to the floor run just '
-        'before it. Worker CPU is the user and system time the workers '
-        'used during the run, per request. Then '
-        f'{a.logins} full logins, one after another, each followed by one '
-        f'password hash timed in the benchmark\'s own process, and '
-        f'{a.logins} pairs of floor pages.',
+        f'- Each figure is the median of {a.repeat} rounds, after an '
+        'untimed warm-up. A round runs wrk for '
+        f'{c["wrk"].seconds} s on the floor, then on each page in turn '
+        'with a floor run after each; a page\'s ratio is to the mean of '
+        'the floor runs just before and after it, and the table gives '
+        'the median of the rounds\' ratios. Worker CPU is the user and '
+        'system time the workers used during a run, per request. After '
+        f'the wrk rounds, {a.repeat} rounds of {a.logins} full logins, '
+        'one after another, each followed by one password hash timed in '
+        f'the benchmark\'s own process, and {a.logins} pairs of floor '
+        'pages.',
     ]
     site, floor, wrk = c['site'], c['floor'], c['wrk']
     cmds = [

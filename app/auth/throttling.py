@@ -6,9 +6,11 @@ count POSTs only: showing a form is never limited. A request over a
 limit is answered 429 before the view runs (app/main/errors.py renders
 the page).
 """
+import functools
 import hashlib
 
 from flask import current_app, request
+from flask.globals import request_ctx
 from flask_login import current_user
 
 from .. import limiter
@@ -93,3 +95,26 @@ def skip_idle_check(app):
             or limiter._in_memory_fallback:
         return
     hooks.remove(limiter._check_request_limit)
+    # Its other two hooks (after the view: deduct and add the X-RateLimit
+    # headers; at teardown: forget the request) only have work when a
+    # limit was checked in this request, which is when Flask-Limiter
+    # gives the request its context.
+    after = app.after_request_funcs.get(None, [])
+    for i, hook in enumerate(after):
+        if isinstance(hook, functools.partial) and hook.args == (limiter,):
+            after[i] = when_checked(hook)
+    teardown = app.teardown_request_funcs.get(None, [])
+    for i, hook in enumerate(teardown):
+        if getattr(hook, '__self__', None) is limiter:
+            teardown[i] = when_checked(hook)
+
+
+def when_checked(hook):
+    """`hook`, run only in requests where a limit was checked."""
+    @functools.wraps(hook)
+    def run(*args):
+        if hasattr(request_ctx._get_current_object(),
+                   '_limiter_request_context'):
+            return hook(*args)
+        return args[0] if args else None
+    return run
