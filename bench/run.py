@@ -402,7 +402,7 @@ def environment(c, argv):
     ]
     site, floor, wrk = c['site'], c['floor'], c['wrk']
     cmds = [
-        '$ ' + ' '.join(argv),
+        '$ ' + ' '.join(argv) + '    # what make bench runs',
         '# the site, with FLASK_CONFIG=production, SECRET_KEY=<random>, '
         'SERVER_NAME=flasky.bench.test, DATABASE_URL='
         + ('<given>' if os.environ.get('DATABASE_URL')
@@ -435,7 +435,10 @@ run and with the same settings, runs the *floor*: a Flask app with no
 extensions that renders a cached Jinja template into a page of the same
 size as the home page (bench/floor.py). Absolute figures depend on the
 machine and on whatever else it is doing; compare the ratios to the
-floor across runs and machines.
+floor across runs and machines. On a busy machine the workers' CPU time
+per request is the steadiest of the ratios. What was changed to reach
+these figures is listed in changes-from-the-book.md ("Made faster or
+lighter").
 
 {TARGETS_TEXT}
 
