@@ -176,14 +176,32 @@ class PageCache:
         self.size = size
         self.pages = {}
         self.token_name = app.config.get('WTF_CSRF_FIELD_NAME', 'csrf_token')
-        # Registered last: runs after the site's other checks (HTTPS,
-        # the unconfirmed-account gate), which may answer first.
-        app.before_request(self.serve)
+        self.login_manager = app.login_manager
+        # After the extensions' checks (an HTTPS redirect, default rate
+        # limits), which may answer first; before the site's own (the
+        # unconfirmed-account gate), which act on logged-in users only.
+        hooks = app.before_request_funcs.setdefault(None, [])
+        own = __name__.split('.')[0] + '.'
+        first_own = next((i for i, hook in enumerate(hooks) if getattr(
+            hook, '__module__', '').startswith(own)), len(hooks))
+        hooks.insert(first_own, self.serve)
         app.after_request(self.keep)
+
+    def anonymous(self):
+        """No user is logged in. A request with no cookie at all (no
+        session, no remember-me cookie) has none, as long as users are
+        only ever loaded from those cookies: no request or header loader.
+        """
+        if 'HTTP_COOKIE' not in request.environ \
+                and getattr(self.login_manager, '_request_callback', 1) \
+                is None and getattr(self.login_manager, '_header_callback',
+                                    1) is None:
+            return True
+        return not current_user.is_authenticated
 
     def key(self):
         if request.method != 'GET' or request.endpoint not in self.endpoints \
-                or current_user.is_authenticated or '_flashes' in session:
+                or not self.anonymous() or '_flashes' in session:
             return None
         return (request.endpoint, request.query_string) + _request_key()[:3]
 

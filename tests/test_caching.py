@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import flask_talisman
-from flask import template_rendered
+from flask import request, template_rendered
 
 from app import create_app, limiter
 from app.auth import throttling
@@ -135,6 +135,51 @@ class PageCacheTestCase(FlaskyTestCase):
         self.client.head('/')
         self.client.get('/no-such-page')
         self.assertEqual(self.app.extensions['flasky_page_cache'].pages, {})
+
+
+class CookielessRequestTestCase(FlaskyTestCase):
+    """A request without cookies is served without loading a user, unless
+    the app can load users from something else."""
+
+    def setUp(self):
+        super().setUp()
+        self.loads = []
+        manager = self.app.login_manager
+        real = manager._load_user
+
+        def load_user():
+            self.loads.append(request.path)
+            return real()
+        manager._load_user = load_user
+        self.addCleanup(setattr, manager, '_load_user', real)
+
+    def test_no_user_is_loaded(self):
+        for _ in range(2):
+            self.assertIn('Hello, Stranger!',
+                          self.page(self.client.get('/')))
+        # Loaded to render the page the first time, not to serve it.
+        self.assertEqual(self.loads, ['/'])
+
+    def test_request_loader_still_decides(self):
+        self.client.get('/')
+        user_id = self.add_user()
+        manager = self.app.login_manager
+        self.assertIsNone(manager._request_callback)
+        manager.request_loader(lambda request: self.get_user(id=user_id)
+                               if request.headers.get('X-User') else None)
+        self.addCleanup(setattr, manager, '_request_callback', None)
+        page = self.page(self.client.get('/', headers={'X-User': '1'}))
+        self.assertIn('Hello, john!', page)
+        self.assertIn('Hello, Stranger!', self.page(self.client.get('/')))
+
+    def test_unconfirmed_user_still_sent_to_confirm(self):
+        self.add_user(confirmed=False)
+        self.client.get('/')
+        self.login()
+        response = self.client.get('/')
+        self.assertEqual(response.status_code, 302)
+        self.assertTrue(response.headers['Location'].endswith(
+            '/auth/unconfirmed'))
 
 
 class NoPageCacheTestCase(FlaskyTestCase):
