@@ -87,6 +87,11 @@ class Config:
     # If the shared store goes down, count in this process's memory
     # rather than answer 500.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # How many reverse proxies stand in front of the app. Behind them,
+    # the visitor's address (which the limits count) and scheme come
+    # from their X-Forwarded-For and X-Forwarded-Proto headers; with 0,
+    # those headers are ignored, as anyone can send them.
+    FLASKY_PROXIES = int(os.environ.get('FLASKY_PROXIES', '0'))
     FLASKY_LIMIT_LOGIN_PER_IP = '10 per minute'
     FLASKY_LIMIT_LOGIN_PER_ACCOUNT = '5 per 5 minutes'
     FLASKY_LIMIT_RESET_PER_IP = '5 per 15 minutes'

@@ -9,6 +9,7 @@ from flask_migrate import Migrate
 from flask_moment import Moment
 from flask_sqlalchemy import SQLAlchemy
 from flask_talisman import Talisman
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import ConfigError, config
 from . import vendor
@@ -49,6 +50,10 @@ def create_app(config_name):
     app = Flask(__name__)
     app.config.from_object(config_class)
     config_class.init_app(app)
+    if app.config['FLASKY_PROXIES']:
+        proxies = app.config['FLASKY_PROXIES']
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies,
+                                x_proto=proxies)
 
     bootstrap.init_app(app)
     vendor.init_app(app)
@@ -78,5 +83,6 @@ def create_app(config_name):
 
     from .auth import auth as auth_blueprint
     app.register_blueprint(auth_blueprint, url_prefix='/auth')
+
 
     return app

@@ -16,6 +16,7 @@ import time
 import unittest
 from unittest import mock
 
+import jinja2
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from aiosmtpd.controller import Controller
@@ -118,6 +119,26 @@ def clock_shifted(seconds):
         yield
 
 
+class MemoryBytecodeCache(jinja2.BytecodeCache):
+    """Compiled templates kept for the whole test run: each test's new app
+    would otherwise compile every template it renders again. Jinja checks
+    each template's source against its checksum before using it."""
+
+    def __init__(self):
+        self.store = {}
+
+    def load_bytecode(self, bucket):
+        code = self.store.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket):
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATES = MemoryBytecodeCache()
+
+
 class FlaskyTestCase(unittest.TestCase):
     """An app on a fresh database, a test client and a real SMTP sink.
 
@@ -144,6 +165,7 @@ class FlaskyTestCase(unittest.TestCase):
             MAIL_SERVER='127.0.0.1', MAIL_PORT=self.mail.port,
             MAIL_USE_TLS=False, **self.config))
         self.app = create_app(config_class)
+        self.app.jinja_env.bytecode_cache = TEMPLATES
         with self.app.app_context():
             db.create_all()
         self.client = self.app.test_client()

@@ -72,3 +72,4 @@ registrations_per_ip = limiter.limit(
 resends_per_user = limiter.limit(
     configured('FLASKY_LIMIT_RESEND_PER_USER'), key_func=user_id,
     scope='user')
+

@@ -74,7 +74,8 @@ def login():
         user = db.session.scalar(
             sa.select(User).where(User.email == form.email.data.lower()))
         if password_matches(user, form.password.data):
-            db.session.commit()  # keeps a hash brought up to date
+            if db.session.dirty:
+                db.session.commit()  # keeps a hash brought up to date
             # Nothing from before the login carries over into the new
             # session.
             session.clear()
