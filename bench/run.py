@@ -435,9 +435,9 @@ extensions that renders a cached Jinja template into a page of the same
 size as the home page (bench/floor.py). Absolute figures depend on the
 machine and on whatever else it is doing; compare the ratios to the
 floor across runs and machines. On a busy machine the workers' CPU time
-per request is the steadiest of the ratios. What was changed to reach
-these figures is listed in changes-from-the-book.md ("Made faster or
-lighter").
+per request is the steadiest of the ratios. Changes made for speed and
+memory are listed in changes-from-the-book.md ("Made lighter, or ready
+for more servers").
 
 {TARGETS_TEXT}
 
