@@ -61,15 +61,22 @@ def make_message(app, to, subject, template, **kwargs):
     return msg
 
 
-def send_email(to, subject, template, **kwargs):
-    app = current_app._get_current_object()
+def start_email(app, to, subject, template, **kwargs):
+    """Render the message and start its sending thread; None where, with
+    no MAIL_SERVER, the message is only logged."""
     msg = make_message(app, to, subject, template, **kwargs)
     if not app.config['MAIL_SERVER']:
         log_email(app, msg)
         return None
     thr = EmailThread(app, msg)
     thr.start()
-    if not app.config['FLASKY_MAIL_ASYNC']:
+    return thr
+
+
+def send_email(to, subject, template, **kwargs):
+    app = current_app._get_current_object()
+    thr = start_email(app, to, subject, template, **kwargs)
+    if thr is not None and not app.config['FLASKY_MAIL_ASYNC']:
         thr.join()
     return thr
 
@@ -86,16 +93,14 @@ def send_email_and_wait(to, subject, template, **kwargs):
     same timeout) and logs how it ended.
     """
     app = current_app._get_current_object()
-    msg = make_message(app, to, subject, template, **kwargs)
-    if not app.config['MAIL_SERVER']:
-        log_email(app, msg)
+    thr = start_email(app, to, subject, template, **kwargs)
+    if thr is None:
         return True
-    thr = EmailThread(app, msg)
-    thr.start()
     thr.join(app.config['MAIL_TIMEOUT'])
     if thr.sent is None:
         app.logger.error(
             'Could not send email %r to %s: no answer from the SMTP server '
-            'within %s seconds', msg.subject, to, app.config['MAIL_TIMEOUT'])
+            'within %s seconds', thr.msg.subject, to,
+            app.config['MAIL_TIMEOUT'])
         return False
     return thr.sent
