@@ -139,15 +139,8 @@ class MemoryBytecodeCache(jinja2.BytecodeCache):
 TEMPLATES = MemoryBytecodeCache()
 
 
-class FlaskyTestCase(unittest.TestCase):
-    """An app on a fresh database, a test client and a real SMTP sink.
-
-    CSRF protection is on, as for a visitor; set `csrf = False` on a
-    subclass to post forms without a token, and put further settings in
-    a subclass's `config` dict.
-    """
-    csrf = True
-    config = {}
+class MailSinkTestCase(unittest.TestCase):
+    """A real SMTP sink for the class, emptied before each test."""
 
     @classmethod
     def setUpClass(cls):
@@ -160,6 +153,20 @@ class FlaskyTestCase(unittest.TestCase):
 
     def setUp(self):
         self.mail.clear()
+
+
+class FlaskyTestCase(MailSinkTestCase):
+    """An app on a fresh database, a test client and a real SMTP sink.
+
+    CSRF protection is on, as for a visitor; set `csrf = False` on a
+    subclass to post forms without a token, and put further settings in
+    a subclass's `config` dict.
+    """
+    csrf = True
+    config = {}
+
+    def setUp(self):
+        super().setUp()
         config_class = type('SMTPTestingConfig', (TestingConfig,), dict(
             WTF_CSRF_ENABLED=self.csrf,
             MAIL_SERVER='127.0.0.1', MAIL_PORT=self.mail.port,

@@ -9,7 +9,8 @@ from flask import render_template
 from app import create_app
 from app.email import send_email
 from config import DevelopmentConfig, TestingConfig
-from tests.support import MailSink, free_port, html_part, text_part
+from tests.support import (MailSinkTestCase, free_port, html_part,
+                           text_part)
 
 TOKEN = 'eyJjb25maXJtIjoxfQ.aBcDeF.sIgNaTuRe-_0123'
 USER = SimpleNamespace(username='john')
@@ -21,19 +22,7 @@ EMAIL_TEMPLATES = [
 ]
 
 
-class SendEmailTestCase(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.mail = MailSink()
-        cls.mail.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.mail.stop()
-
-    def setUp(self):
-        self.mail.clear()
+class SendEmailTestCase(MailSinkTestCase):
 
     def make_app(self, base=TestingConfig, **settings):
         """An app whose config is `base` with `settings` on top.
@@ -105,19 +94,11 @@ class SendEmailTestCase(unittest.TestCase):
         self.assertIn('susan@example.org', message)
 
 
-class ConsoleEmailTestCase(unittest.TestCase):
+class ConsoleEmailTestCase(MailSinkTestCase):
     """Development with no MAIL_SERVER: emails go to the log."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.mail = MailSink()
-        cls.mail.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.mail.stop()
-
     def setUp(self):
+        super().setUp()
         # The sink's port is set, so that an email wrongly sent over SMTP
         # would arrive there; sending is synchronous, so it would have
         # arrived by the time send_email returns.
