@@ -14,7 +14,6 @@ if os.environ.get('FLASK_COVERAGE'):
 
 import click  # noqa: E402
 from flask.cli import FlaskGroup, run_command  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
 
 from app import create_app, db  # noqa: E402
 from app.models import Role, User  # noqa: E402
@@ -27,6 +26,42 @@ except ConfigError as exc:
 # As `python manage.py runserver` did with Flask-Script, run with the
 # debugger and reloader when the configuration says DEBUG (development).
 os.environ.setdefault('FLASK_DEBUG', '1' if app.config['DEBUG'] else '0')
+
+
+MIGRATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          'migrations')
+
+
+def migrate():
+    """Set up Flask-Migrate on the app, and return the module.
+
+    Only the commands that use it load it: it brings in Alembic, about
+    10 MB that a web server's workers would carry for nothing.
+    """
+    import flask_migrate
+    if 'migrate' not in app.extensions:
+        # This also puts its `db` group in place of the one below.
+        flask_migrate.Migrate(app, db, directory=MIGRATIONS,
+                              render_as_batch=True)
+    return flask_migrate
+
+
+class LazyCommand(click.Command):
+    """Stands in the command list for a command loaded when it is run."""
+
+    def __init__(self, name, load, help):
+        super().__init__(name, help=help)
+        self.load = load
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        # The context made here is the loaded command's: click invokes
+        # `context.command`.
+        return self.load().make_context(info_name, args, parent=parent,
+                                        **extra)
+
+
+app.cli.add_command(LazyCommand(
+    'db', lambda: migrate().cli.db, help='Perform database migrations.'))
 
 
 @app.shell_context_processor
@@ -78,7 +113,7 @@ def test(coverage, test_names):
 @app.cli.command()
 def deploy():
     """Run deployment tasks: upgrade the database to the latest revision."""
-    upgrade()
+    migrate().upgrade()
 
 
 cli = FlaskGroup(create_app=lambda: app,

@@ -1,11 +1,8 @@
-import os
-
 from flask import Flask, session
 from flask_bootstrap import Bootstrap
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, user_loaded_from_cookie
-from flask_migrate import Migrate
 from flask_moment import Moment
 from flask_sqlalchemy import SQLAlchemy
 from flask_talisman import Talisman
@@ -19,7 +16,6 @@ bootstrap = Bootstrap()
 mail = Mail()
 moment = Moment()
 db = SQLAlchemy()
-migrate = Migrate()
 # Limits are set on the views; the settings are in config.py.
 limiter = Limiter(key_func=get_remote_address)
 
@@ -60,9 +56,7 @@ def create_app(config_name):
     mail.init_app(app)
     moment.init_app(app)
     db.init_app(app)
-    migrate.init_app(
-        app, db, render_as_batch=True,
-        directory=os.path.join(os.path.dirname(app.root_path), 'migrations'))
+    # Flask-Migrate is set up by manage.py, for the commands that use it.
     login_manager.init_app(app)
     # One Talisman per app: it keeps its settings on the instance.
     app.extensions['talisman'] = Talisman(
@@ -83,6 +77,5 @@ def create_app(config_name):
 
     from .auth import auth as auth_blueprint
     app.register_blueprint(auth_blueprint, url_prefix='/auth')
-
 
     return app

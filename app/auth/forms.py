@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField, SubmitField
 from wtforms.validators import (DataRequired, Email, EqualTo, Length, Regexp,
                                 ValidationError)
-from zxcvbn import zxcvbn
 
 from .. import db
 from ..models import User
@@ -43,6 +42,17 @@ class FitsColumnLowerCased:
 # zxcvbn's own cap: it gets slow on longer input, and the first 72
 # characters of a good password are a good password.
 ZXCVBN_MAX_LENGTH = 72
+
+
+def zxcvbn(password, user_inputs):
+    """zxcvbn's estimate of how guessable `password` is.
+
+    zxcvbn builds its dictionaries (about 12 MB) when first imported, so
+    it is imported here, by the first form that checks a new password,
+    not by every web server worker at start-up.
+    """
+    from zxcvbn import zxcvbn as estimate
+    return estimate(password, user_inputs=user_inputs)
 
 
 def guessable_words(user_inputs):
