@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import ConfigError, config
 from . import vendor
+from .cache import PageCache
 from .smtp import Mail
 
 bootstrap = Bootstrap()
@@ -46,6 +47,7 @@ def create_app(config_name):
     app = Flask(__name__)
     app.config.from_object(config_class)
     config_class.init_app(app)
+    app.wsgi_app = PageCache(app.wsgi_app)
     if app.config['FLASKY_PROXIES']:
         proxies = app.config['FLASKY_PROXIES']
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies,
