@@ -57,8 +57,8 @@ class Config:
     BOOTSTRAP_SERVE_LOCAL = True
     # How long a page marked @shared_cache (the home page) may be served
     # from a copy to visitors without cookies (app/cache.py); 0: never.
-    FLASKY_SHARED_CACHE_SECONDS = int(
-        os.environ.get('FLASKY_SHARED_CACHE_SECONDS', '60'))
+    FLASKY_PAGE_CACHE_SECONDS = int(
+        os.environ.get('FLASKY_PAGE_CACHE_SECONDS', '60'))
     # Security headers, sent by Flask-Talisman (see create_app). The
     # pages load scripts, styles, images and fonts from this site only.
     FLASKY_CSP = {
@@ -111,7 +111,7 @@ class Config:
 class DevelopmentConfig(Config):
     DEBUG = True
     # A template being edited shows at once.
-    FLASKY_SHARED_CACHE_SECONDS = 0
+    FLASKY_PAGE_CACHE_SECONDS = 0
     SQLALCHEMY_DATABASE_URI = os.environ.get('DEV_DATABASE_URL') or \
         'sqlite:///' + os.path.join(basedir, 'data-dev.sqlite')
 

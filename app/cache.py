@@ -1,9 +1,16 @@
-"""A shared page cache for visitors who send no cookie.
+"""Pages kept for visitors who send no cookie.
+
+Such a visitor has no session: not logged in, no message waiting. Two
+kinds of page are the same for all of them, and are made once and kept
+for FLASKY_PAGE_CACHE_SECONDS (0: never):
+
+- a page such as the home page (`@shared_cache` and `PageCache`);
+- a form page, but for its CSRF token (`@form_page_cache`).
 
 A page such as the home page is the same for every visitor who is not
 logged in. A view says so with `@shared_cache`, which marks its answer
 to a request without cookies `Cache-Control: public, s-maxage=N`
-(N = FLASKY_SHARED_CACHE_SECONDS): any
+(N = FLASKY_PAGE_CACHE_SECONDS): any
 shared cache (a reverse proxy, or the one below) may keep it for N
 seconds, while browsers, which ignore s-maxage, revalidate it each time
 (max-age=0), so that nobody sees the anonymous page after logging in.
@@ -20,6 +27,10 @@ import functools
 import time
 
 from flask import current_app, make_response, request
+from flask_wtf.csrf import generate_csrf
+
+# Seconds, as the caches see them (tests move it on).
+clock = time.monotonic
 
 # The most pages one process keeps: the key holds the Host header, which
 # the visitor chooses.
@@ -28,11 +39,11 @@ MAX_ENTRIES = 64
 
 def shared_cache(view):
     """Mark a view's answers to visitors without cookies shareable for
-    FLASKY_SHARED_CACHE_SECONDS (0: never)."""
+    FLASKY_PAGE_CACHE_SECONDS (0: never)."""
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         response = make_response(view(*args, **kwargs))
-        seconds = current_app.config['FLASKY_SHARED_CACHE_SECONDS']
+        seconds = current_app.config['FLASKY_PAGE_CACHE_SECONDS']
         if seconds and 'Cookie' not in request.headers:
             response.cache_control.public = True
             response.cache_control.max_age = 0
@@ -44,9 +55,8 @@ def shared_cache(view):
 class PageCache:
     """WSGI middleware: the shared cache `@shared_cache` speaks to."""
 
-    def __init__(self, app, clock=time.monotonic):
+    def __init__(self, app):
         self.app = app
-        self.clock = clock
         self.entries = {}
 
     @staticmethod
@@ -64,7 +74,7 @@ class PageCache:
         if key is None:
             return self.app(environ, start_response)
         entry = self.entries.get(key)
-        now = self.clock()
+        now = clock()
         if entry is not None and now < entry['expires']:
             age = str(int(now - entry['stored']))
             start_response(entry['status'],
@@ -96,7 +106,7 @@ class PageCache:
                 chunks.close()
         if len(self.entries) >= MAX_ENTRIES:
             self.entries.clear()
-        now = self.clock()
+        now = clock()
         self.entries[key] = dict(
             status=answer['status'], headers=answer['headers'], body=body,
             stored=now, expires=now + seconds)
@@ -128,3 +138,38 @@ class PageCache:
             return max(int(directives.get('s-maxage', '0')), 0)
         except ValueError:
             return 0
+
+
+def form_page_cache(view):
+    """Keep the page a form view shows a visitor without cookies.
+
+    For such a visitor, the GET page of a form such as the login form
+    differs from one visitor to the next only by the CSRF token (which
+    starts the visitor's session). The first page made is kept, cut in
+    two around its token; the next visitors get the two halves around a
+    token of their own, without the view running. Only for views whose
+    GET page for an anonymous visitor depends on nothing else; every
+    other request runs the view.
+    """
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        config = current_app.config
+        seconds = config['FLASKY_PAGE_CACHE_SECONDS']
+        if not seconds or request.method != 'GET' \
+                or 'Cookie' in request.headers or request.query_string \
+                or not config.get('WTF_CSRF_ENABLED', True):
+            return view(*args, **kwargs)
+        pages = current_app.extensions.setdefault('form_pages', {})
+        key = (request.endpoint, request.script_root)
+        now = clock()
+        page = pages.get(key)
+        if page is not None and now < page[2]:
+            return page[0] + generate_csrf() + page[1]
+        response = make_response(view(*args, **kwargs))
+        if response.status_code == 200 and response.mimetype == 'text/html' \
+                and not response.direct_passthrough:
+            halves = response.get_data(as_text=True).split(generate_csrf())
+            if len(halves) == 2:
+                pages[key] = (halves[0], halves[1], now + seconds)
+        return response
+    return wrapper

@@ -1,12 +1,14 @@
 """The shared page cache (app/cache.py): the home page for visitors
 without cookies is served from a copy, and nobody else ever is."""
+import re
 import unittest
+from unittest import mock
 
 from flask import template_rendered
 
 from app.cache import MAX_ENTRIES, PageCache
 from config import DevelopmentConfig
-from tests.support import FlaskyTestCase
+from tests.support import PASSWORD, FlaskyTestCase, csrf_token, flashes
 
 
 class FakeClock:
@@ -25,12 +27,15 @@ def page_cache(app):
     return layer
 
 
-class PageCacheTestCase(FlaskyTestCase):
+class CacheTestCase(FlaskyTestCase):
+    """Counts the templates rendered; the caches' clock is self.clock."""
 
     def setUp(self):
         super().setUp()
         self.clock = FakeClock()
-        page_cache(self.app).clock = self.clock
+        patcher = mock.patch('app.cache.clock', self.clock)
+        patcher.start()
+        self.addCleanup(patcher.stop)
         self.rendered = []
         template_rendered.connect(self.count, self.app)
         self.addCleanup(template_rendered.disconnect, self.count, self.app)
@@ -41,6 +46,9 @@ class PageCacheTestCase(FlaskyTestCase):
     def anonymous(self):
         """A new visitor: a client without cookies."""
         return self.app.test_client()
+
+
+class PageCacheTestCase(CacheTestCase):
 
     def test_second_visitor_gets_the_copy(self):
         first = self.anonymous().get('/')
@@ -149,15 +157,104 @@ class PageCacheTestCase(FlaskyTestCase):
                                  MAX_ENTRIES)
 
 
-class DevelopmentPageCacheTestCase(FlaskyTestCase):
-    """Development: a template being edited shows at once."""
-    config = dict(FLASKY_SHARED_CACHE_SECONDS=(
-        DevelopmentConfig.FLASKY_SHARED_CACHE_SECONDS))
+FORM_PAGES = {
+    '/auth/login': 'auth/login.html',
+    '/auth/register': 'auth/register.html',
+    '/auth/reset': 'auth/reset_password.html',
+}
+
+
+def without_token(page):
+    return re.sub(r'(name="csrf_token" type="hidden" value=")[^"]+"',
+                  r'\1"', page)
+
+
+class FormPageCacheTestCase(CacheTestCase):
+
+    def test_next_visitors_get_the_page_with_a_token_of_their_own(self):
+        for path, template in FORM_PAGES.items():
+            with self.subTest(path):
+                first, second = self.anonymous(), self.anonymous()
+                page1 = self.page(first.get(path))
+                response = second.get(path)
+                page2 = self.page(response)
+                self.assertEqual(self.rendered.count(template), 1)
+                self.assertEqual(response.status_code, 200)
+                self.assertEqual(response.mimetype, 'text/html')
+                self.assertNotEqual(csrf_token(page1), csrf_token(page2))
+                self.assertEqual(without_token(page1), without_token(page2))
+                self.assertIn('Set-Cookie', response.headers)
+
+    def test_token_from_the_kept_page_logs_in(self):
+        self.add_user()
+        self.anonymous().get('/auth/login')
+        visitor = self.anonymous()
+        token = csrf_token(self.page(visitor.get('/auth/login')))
+        self.assertEqual(self.rendered, ['auth/login.html'])
+        response = visitor.post('/auth/login', data=dict(
+            email='john@example.com', password=PASSWORD, csrf_token=token))
+        self.assertEqual(response.status_code, 302)
+        self.assertIn('Hello, john!', self.page(visitor.get('/')))
+        # And another visitor's token is refused.
+        response = self.anonymous().post('/auth/login', data=dict(
+            email='john@example.com', password=PASSWORD, csrf_token=token))
+        self.assertEqual(response.status_code, 200)
+        self.assertIn('The CSRF tokens do not match.',
+                      self.page(response))
+
+    def test_visitor_with_a_cookie_gets_a_page_of_their_own(self):
+        self.anonymous().get('/auth/login')
+        response = self.login(password='wrong password')
+        self.assertIn('Invalid email or password.',
+                      flashes(self.page(response)))
+        self.client.get('/auth/login')
+        self.assertEqual(self.rendered, ['auth/login.html'] * 3)
+
+    def test_logged_in_user_is_sent_home_from_the_reset_form(self):
+        self.add_user()
+        self.anonymous().get('/auth/reset')
+        self.login()
+        response = self.client.get('/auth/reset')
+        self.assertEqual(response.status_code, 302)
+
+    def test_query_string_runs_the_view(self):
+        self.anonymous().get('/auth/login')
+        self.anonymous().get('/auth/login?next=/secret')
+        self.assertEqual(self.rendered, ['auth/login.html'] * 2)
+
+    def test_kept_page_expires(self):
+        self.anonymous().get('/auth/login')
+        self.clock.now += 59
+        self.anonymous().get('/auth/login')
+        self.assertEqual(len(self.rendered), 1)
+        self.clock.now += 1
+        self.anonymous().get('/auth/login')
+        self.assertEqual(len(self.rendered), 2)
+
+
+class FormPageCacheWithoutCSRFTestCase(CacheTestCase):
+    """No token, no hole to fill: nothing is kept."""
+    csrf = False
 
     def test_nothing_is_kept(self):
-        response = self.app.test_client().get('/')
+        self.anonymous().get('/auth/login')
+        self.anonymous().get('/auth/login')
+        self.assertEqual(len(self.rendered), 2)
+
+
+class DevelopmentPageCacheTestCase(CacheTestCase):
+    """Development: a template being edited shows at once."""
+    config = dict(FLASKY_PAGE_CACHE_SECONDS=(
+        DevelopmentConfig.FLASKY_PAGE_CACHE_SECONDS))
+
+    def test_nothing_is_kept(self):
+        response = self.anonymous().get('/')
         self.assertFalse(response.cache_control.public)
         self.assertEqual(page_cache(self.app).entries, {})
+        for _ in range(2):
+            self.anonymous().get('/auth/login')
+        self.assertEqual(self.rendered, ['index.html'] +
+                         ['auth/login.html'] * 2)
 
 
 class ShareableTestCase(unittest.TestCase):

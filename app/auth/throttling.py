@@ -2,10 +2,12 @@
 
 Each limit is read from the configuration (FLASKY_LIMIT_...) when a
 request comes, so a deployment or a test can change it. The form views
-count POSTs only: showing a form is never limited. A request over a
+count POSTs only: showing a form is never limited, and a GET does not go
+through Flask-Limiter at all. A request over a
 limit is answered 429 before the view runs (app/main/errors.py renders
 the page).
 """
+import functools
 import hashlib
 
 from flask import current_app, request
@@ -48,25 +50,45 @@ def failed(response):
     return response.status_code != 429 and not succeeded(response)
 
 
-failed_logins_per_ip = limiter.limit(
-    configured('FLASKY_LIMIT_LOGIN_PER_IP'), methods=['POST'],
-    deduct_when=failed, scope='ip')
+def post_limit(name, **options):
+    """Flask-Limiter's limit `name` on a view's POSTs. Its other requests
+    go straight to the view, skipping Flask-Limiter's checks, which would
+    count nothing anyway.
 
-failed_logins_per_account = limiter.limit(
-    configured('FLASKY_LIMIT_LOGIN_PER_ACCOUNT'), methods=['POST'],
-    key_func=submitted_email, exempt_when=no_email, deduct_when=failed,
-    scope='account')
+    Stacked, these keep one chain of Flask-Limiter decorators for POSTs,
+    as Flask-Limiter expects (it checks them all from the innermost).
+    """
+    limit = limiter.limit(configured(name), methods=['POST'], **options)
 
-reset_requests_per_ip = limiter.limit(
-    configured('FLASKY_LIMIT_RESET_PER_IP'), methods=['POST'], scope='ip')
+    def decorator(view):
+        plain = getattr(view, 'plain', view)
+        limited = limit(getattr(view, 'limited', view))
 
-reset_requests_per_email = limiter.limit(
-    configured('FLASKY_LIMIT_RESET_PER_EMAIL'), methods=['POST'],
-    key_func=submitted_email, exempt_when=no_email, scope='email')
+        @functools.wraps(plain)
+        def wrapper(*args, **kwargs):
+            if request.method == 'POST':
+                return limited(*args, **kwargs)
+            return plain(*args, **kwargs)
+        wrapper.plain, wrapper.limited = plain, limited
+        return wrapper
+    return decorator
 
-registrations_per_ip = limiter.limit(
-    configured('FLASKY_LIMIT_REGISTER_PER_IP'), methods=['POST'],
-    deduct_when=succeeded, scope='ip')
+
+failed_logins_per_ip = post_limit(
+    'FLASKY_LIMIT_LOGIN_PER_IP', deduct_when=failed, scope='ip')
+
+failed_logins_per_account = post_limit(
+    'FLASKY_LIMIT_LOGIN_PER_ACCOUNT', key_func=submitted_email,
+    exempt_when=no_email, deduct_when=failed, scope='account')
+
+reset_requests_per_ip = post_limit('FLASKY_LIMIT_RESET_PER_IP', scope='ip')
+
+reset_requests_per_email = post_limit(
+    'FLASKY_LIMIT_RESET_PER_EMAIL', key_func=submitted_email,
+    exempt_when=no_email, scope='email')
+
+registrations_per_ip = post_limit(
+    'FLASKY_LIMIT_REGISTER_PER_IP', deduct_when=succeeded, scope='ip')
 
 # Under login_required: there is always a user to count against.
 resends_per_user = limiter.limit(
