@@ -19,6 +19,9 @@ moment = Moment()
 db = SQLAlchemy()
 # Limits are set on the views; the settings are in config.py.
 limiter = Limiter(key_func=get_remote_address)
+# Flask-Limiter's settings for limits on every request (none here).
+APP_WIDE_LIMITS = ('RATELIMIT_DEFAULT', 'RATELIMIT_APPLICATION',
+                   'RATELIMIT_META')
 
 login_manager = LoginManager()
 login_manager.session_protection = 'strong'
@@ -73,6 +76,13 @@ def create_app(config_name):
         session_cookie_samesite=app.config['SESSION_COOKIE_SAMESITE']
         or 'Lax')
     limiter.init_app(app)
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in hooks \
+            and not any(app.config.get(name) for name in APP_WIDE_LIMITS):
+        # Every limit is on a view (auth/throttling.py) and is checked as
+        # the view is called. Flask-Limiter's check before every request
+        # is for app-wide limits; with none set, it would check nothing.
+        hooks.remove(limiter._check_request_limit)
 
     from .main import main as main_blueprint
     app.register_blueprint(main_blueprint)

@@ -18,7 +18,8 @@ seconds, while browsers, which ignore s-maxage, revalidate it each time
 `PageCache` is such a shared cache inside each server process. It wraps
 the WSGI app and answers a GET or HEAD without a cookie, an
 Authorization header or a query string from the copy it keeps, without
-running the app: no session, user, template or header work at all.
+running the app: no session, user, template or header work at all (nor
+an app-wide rate limit, should a deployment set one).
 It keeps only what HTTP lets a shared cache keep: a 200 answer to a GET,
 marked public with an s-maxage, that sets no cookie and varies by
 nothing but the cookie.

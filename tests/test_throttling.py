@@ -355,6 +355,17 @@ class ThrottlingBackOnTestCase(ThrottlingTestCase):
         self.assertThrottled(self.attempt_login(), 300)
 
 
+class AppWideLimitTestCase(ThrottlingTestCase):
+    """The site sets no app-wide limit, but a deployment that does gets
+    it: Flask-Limiter's check before every request stays for it."""
+    config = dict(RATELIMIT_DEFAULT='2 per minute')
+
+    def test_every_page_is_limited(self):
+        for _ in range(2):
+            self.assertEqual(self.client.get('/secret').status_code, 302)
+        self.assertThrottled(self.client.get('/secret'), 60)
+
+
 class ThrottlingConfigTestCase(unittest.TestCase):
 
     def test_every_config_throttles_with_the_default_limits(self):
