@@ -1,7 +1,9 @@
 # `make run` serves the site on http://127.0.0.1:5000; `make test` runs the
 # test suite. Both create the virtual environment in .venv when needed.
 # `make bench` measures the site under gunicorn beside a bare Flask floor
-# and writes docs/benchmarks.md (BENCH_ARGS="-d 3s" for a short run);
+# and writes docs/benchmarks.md (BENCH_ARGS="-d 3s" for a short run), in
+# a virtual environment of its own with requirements.txt only, as
+# deployed (the test tools would add to each worker's memory);
 # `make bench MODE=shared` checks two servers sharing one PostgreSQL
 # (DATABASE_URL) and one Redis (RATELIMIT_STORAGE_URI). `make profile`
 # profiles one page with pyinstrument (PROFILE_ARGS="/auth/login").
@@ -18,12 +20,20 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(BIN)/python -W error::DeprecationWarning manage.py test
 
-bench: $(VENV)/.runtime
+BENCH_VENV := .venv-bench
+
+bench: $(BENCH_VENV)/.runtime
 	@command -v wrk >/dev/null || { apt-get update -qq && \
 		apt-get install -y -qq wrk; } || \
 		{ echo 'wrk is needed: apt-get install wrk' >&2; exit 1; }
-	$(BIN)/python -m bench $(if $(filter shared,$(MODE)),--shared) \
-		$(BENCH_ARGS)
+	$(BENCH_VENV)/bin/python -m bench \
+		$(if $(filter shared,$(MODE)),--shared) $(BENCH_ARGS)
+
+$(BENCH_VENV)/.runtime: requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install -q -r requirements.txt
+	touch $@
 
 profile: $(VENV)/.dev
 	$(BIN)/python -m bench.profile $(PROFILE_ARGS)
@@ -65,4 +75,4 @@ soak: $(VENV)/.dev
 	$(BIN)/python tools/soak.py
 
 clean:
-	rm -rf $(VENV) tmp .coverage .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) tmp .coverage .pytest_cache

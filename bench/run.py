@@ -428,7 +428,8 @@ def document(table, env_lines, commands):
 
 Written by `make bench` (bench/run.py); run it again to bring this page
 up to date. Flasky runs as it would be deployed: gunicorn with
-{common.WORKERS} sync workers and the production configuration. wrk loads
+{common.WORKERS} sync workers and the production configuration, in a
+virtual environment with requirements.txt only. wrk loads
 each page for a fixed time at a fixed concurrency. Beside it, in the same
 run and with the same settings, runs the *floor*: a Flask app with no
 extensions that renders a cached Jinja template into a page of the same
