@@ -1,28 +1,21 @@
 """Pages kept for visitors who send no cookie.
 
-Such a visitor has no session: not logged in, no message waiting. Two
-kinds of page are the same for all of them, and are made once and kept
-for FLASKY_PAGE_CACHE_SECONDS (0: never):
+Such a visitor has no session: not logged in, no message waiting. Some
+pages are the same for all of them; these are made once and kept for
+FLASKY_PAGE_CACHE_SECONDS (0: never).
 
-- a page such as the home page (`@shared_cache` and `PageCache`);
-- a form page, but for its CSRF token (`@form_page_cache`).
-
-A page such as the home page is the same for every visitor who is not
-logged in. A view says so with `@shared_cache`, which marks its answer
-to a request without cookies `Cache-Control: public, s-maxage=N`
-(N = FLASKY_PAGE_CACHE_SECONDS): any
-shared cache (a reverse proxy, or the one below) may keep it for N
-seconds, while browsers, which ignore s-maxage, revalidate it each time
-(max-age=0), so that nobody sees the anonymous page after logging in.
-
-`PageCache` is such a shared cache inside each server process. It wraps
-the WSGI app and answers a GET or HEAD without a cookie, an
-Authorization header or a query string from the copy it keeps, without
-running the app: no session, user, template or header work at all (nor
-an app-wide rate limit, should a deployment set one).
-It keeps only what HTTP lets a shared cache keep: a 200 answer to a GET,
-marked public with an s-maxage, that sets no cookie and varies by
-nothing but the cookie.
+- The home page. `@shared_cache` marks the view's answer to a request
+  without cookies `Cache-Control: public, max-age=0, s-maxage=N`: any
+  shared cache may keep it for N seconds, while browsers, which ignore
+  s-maxage, ask again each time, so that nobody sees the anonymous page
+  after logging in. `PageCache` is such a shared cache in each server
+  process: WSGI middleware that answers a GET or HEAD without a cookie,
+  an Authorization header or a query string from its copy, without
+  running the app at all (so no app-wide rate limit either, should a
+  deployment set one). It keeps only what HTTP lets a shared cache
+  keep: a 200 answer to a GET, marked public with an s-maxage, that
+  sets no cookie and varies by nothing but the cookie.
+- The form pages, but for their CSRF token (`@form_page_cache`).
 """
 import functools
 import time
