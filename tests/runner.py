@@ -18,6 +18,11 @@ stderr): the unit's verbose output, its failures and errors in full, and
 its counts. The parent prints each unit's output when it is done, then
 every failure and error, and the summary line of the serial run.
 
+The units go longest first, as the last parallel runs timed them
+(tmp/test-durations.json, or the file FLASKY_TEST_DURATIONS names), so
+that no long unit is left to run alone at the end; units not timed yet
+go first.
+
 On PostgreSQL each worker gets a database of its own, created on the
 server of TEST_DATABASE_URL and dropped at the end (tests/scratchdb.py):
 the database TEST_DATABASE_URL names is not used by a parallel run.
@@ -181,13 +186,21 @@ def worker_command(manage_py, names):
 
 
 def durations_path(top_level_dir):
-    return os.path.join(top_level_dir, 'tmp', 'test-durations.json')
+    """FLASKY_TEST_DURATIONS if set (empty: keep no timings), else
+    tmp/test-durations.json."""
+    path = os.environ.get('FLASKY_TEST_DURATIONS')
+    if path is None:
+        path = os.path.join(top_level_dir, 'tmp', 'test-durations.json')
+    return path
 
 
 def read_durations(top_level_dir):
     """{test id: seconds} of the last parallel runs, or {}."""
+    path = durations_path(top_level_dir)
+    if not path:
+        return {}
     try:
-        with open(durations_path(top_level_dir), encoding='utf-8') as f:
+        with open(path, encoding='utf-8') as f:
             durations = json.load(f)
         return durations if isinstance(durations, dict) else {}
     except (OSError, ValueError):
@@ -196,6 +209,8 @@ def read_durations(top_level_dir):
 
 def write_durations(top_level_dir, durations):
     path = durations_path(top_level_dir)
+    if not path:
+        return
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path + '.new', 'w', encoding='utf-8') as f:
@@ -264,8 +279,11 @@ def run_parallel(names, jobs, manage_py, top_level_dir):
                 raise RuntimeError('the test workers did not load the '
                                    'same tests (see above)')
             ids = loaded[0]['ids']
-            # Timings are kept for the whole suite only.
-            durations = {} if names else read_durations(top_level_dir)
+            durations = read_durations(top_level_dir)
+            if not names:
+                # A run of the whole suite: forget tests gone since.
+                durations = {test_id: durations[test_id]
+                             for test_id in ids if test_id in durations}
             for unit in by_duration(loaded[0]['units'], ids, durations):
                 todo.put(unit)
             threads = [threading.Thread(target=drive, args=(worker,),
@@ -294,8 +312,7 @@ def run_parallel(names, jobs, manage_py, top_level_dir):
             for test_id in answer['ids']:
                 durations[test_id] = round(
                     answer['seconds'] / len(answer['ids']), 3)
-    if not names:
-        write_durations(top_level_dir, durations)
+    write_durations(top_level_dir, durations)
     return report(answers, seconds)
 
 

@@ -81,6 +81,9 @@ class CLITestCase(unittest.TestCase):
             DEV_DATABASE_URL='sqlite:///' + self.db_path,
             PYTHONDONTWRITEBYTECODE='1',
             FLASK_SKIP_DOTENV='1',
+            # `manage.py test` in workers keeps its timings here, not in
+            # the project's tmp/.
+            FLASKY_TEST_DURATIONS=os.path.join(self.tmp, 'durations.json'),
         )
         self.env = env
 
