@@ -216,7 +216,7 @@ class CLITestCase(unittest.TestCase):
                         body = response.read().decode('utf-8')
                     break
                 except (urllib.error.URLError, ConnectionError):
-                    time.sleep(0.2)
+                    time.sleep(0.05)
         finally:
             proc.terminate()
             try:

@@ -536,7 +536,7 @@ class SharedStorageTestCase(unittest.TestCase):
                     return
             except (urllib.error.URLError, ConnectionError):
                 pass
-            time.sleep(0.2)
+            time.sleep(0.05)
         with open(log_path) as log:
             self.fail(f'server at {browser.base_url} did not answer:\n'
                       + log.read())
