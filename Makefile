@@ -1,5 +1,7 @@
 # `make run` serves the site on http://127.0.0.1:5000; `make test` runs the
-# test suite. Both create the virtual environment in .venv when needed.
+# test suite (in worker processes, one per CPU; `.venv/bin/python manage.py
+# test --serial` runs it in one). Both create the virtual environment in
+# .venv when needed.
 # `make bench` measures the site under gunicorn beside a bare Flask floor
 # and writes docs/benchmarks.md (BENCH_ARGS="-d 3s" for a short run), in
 # a virtual environment of its own with requirements.txt only, as

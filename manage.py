@@ -71,43 +71,47 @@ def make_shell_context():
 
 @app.cli.command(with_appcontext=False)
 @click.option('--coverage/--no-coverage', default=False,
-              help='Run tests under code coverage.')
+              help='Run tests under code coverage (serially).')
+@click.option('--jobs', '-j', type=click.IntRange(min=1), default=None,
+              help='Worker processes to run the tests in. Default: 1 '
+              'when test names or --coverage are given, else the number '
+              'of CPUs, at most 4.')
+@click.option('--serial', is_flag=True,
+              help='Run the tests in this process (same as --jobs 1).')
+@click.option('--worker', is_flag=True, hidden=True)
 @click.argument('test_names', nargs=-1)
-def test(coverage, test_names):
+def test(coverage, jobs, serial, worker, test_names):
     """Run the unit tests (all of tests/, or the dotted NAMES given)."""
     if coverage and not os.environ.get('FLASK_COVERAGE'):
         import subprocess
         os.environ['FLASK_COVERAGE'] = '1'
         sys.exit(subprocess.call([sys.executable] + sys.argv))
 
-    import unittest
-    loader = unittest.TestLoader()
-    if test_names:
-        tests = loader.loadTestsFromNames(test_names)
+    from tests import runner
+    root = os.path.dirname(os.path.abspath(__file__))
+    if worker:
+        runner.run_worker(test_names, root)
+        return
+    if serial or COV:
+        jobs = 1
+    elif jobs is None:
+        jobs = 1 if test_names else min(4, len(os.sched_getaffinity(0)))
+    if jobs == 1:
+        status, line = runner.run_serial(test_names, root)
     else:
-        tests = loader.discover('tests', top_level_dir=os.path.dirname(
-            os.path.abspath(__file__)))
-    result = unittest.TextTestRunner(verbosity=2).run(tests)
+        status, line = runner.run_parallel(
+            test_names, jobs, os.path.abspath(__file__), root)
     if COV:
         COV.stop()
         COV.save()
         print('Coverage Summary:')
         COV.report()
-        covdir = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                              'tmp', 'coverage')
+        covdir = os.path.join(root, 'tmp', 'coverage')
         COV.html_report(directory=covdir)
         print(f'HTML version: file://{covdir}/index.html')
         COV.erase()
-    # A test with several failing subtests is one failed test.
-    failed = len({getattr(test, 'test_case', test).id() for test, _ in
-                  result.failures + result.errors} |
-                 {test.id() for test in result.unexpectedSuccesses})
-    passed = result.testsRun - failed - len(result.skipped)
-    line = f'{passed} passed, {failed} failed'
-    if result.skipped:
-        line += f', {len(result.skipped)} skipped'
     print(line)
-    sys.exit(0 if failed == 0 and result.testsRun > 0 else 1)
+    sys.exit(status)
 
 
 @app.cli.command()

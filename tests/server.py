@@ -79,7 +79,7 @@ class Server:
                     return self
             except OSError:
                 pass
-            time.sleep(0.2)
+            time.sleep(0.05)
         self.stop()
         raise RuntimeError('gunicorn did not answer in time:\n' + self.log())
 

@@ -81,6 +81,9 @@ class CLITestCase(unittest.TestCase):
             DEV_DATABASE_URL='sqlite:///' + self.db_path,
             PYTHONDONTWRITEBYTECODE='1',
             FLASK_SKIP_DOTENV='1',
+            # `manage.py test` in workers keeps its timings here, not in
+            # the project's tmp/.
+            FLASKY_TEST_DURATIONS=os.path.join(self.tmp, 'durations.json'),
         )
         self.env = env
 
@@ -213,7 +216,7 @@ class CLITestCase(unittest.TestCase):
                         body = response.read().decode('utf-8')
                     break
                 except (urllib.error.URLError, ConnectionError):
-                    time.sleep(0.2)
+                    time.sleep(0.05)
         finally:
             proc.terminate()
             try:
@@ -259,6 +262,33 @@ class CLITestCase(unittest.TestCase):
         self.assertExit(result, 1)
         self.assertEqual(result.stdout.splitlines()[-1],
                          '1 passed, 1 failed, 1 skipped')
+
+    def test_test_command_in_workers_reports_as_serially(self):
+        with open(os.path.join(self.tmp, 'mixed_results.py'), 'w') as f:
+            f.write(
+                'import unittest\n'
+                'class T(unittest.TestCase):\n'
+                '    def test_subtests(self):\n'
+                '        for i in range(3):\n'
+                '            with self.subTest(i=i):\n'
+                '                self.assertEqual(i, 99)\n'
+                '    def test_ok(self):\n'
+                '        pass\n'
+                '    def test_error(self):\n'
+                '        raise KeyError("boom")\n'
+                '    @unittest.skip("not today")\n'
+                '    def test_skipped(self):\n'
+                '        pass\n')
+        result = self.manage('test', '--jobs', '2', 'mixed_results',
+                             PYTHONPATH=self.tmp)
+        self.assertExit(result, 1)
+        self.assertEqual(result.stdout.splitlines()[-1],
+                         '1 passed, 2 failed, 1 skipped')
+        # Every failure and error in full, from whichever worker ran it.
+        for text in ('AssertionError: 0 != 99', 'AssertionError: 2 != 99',
+                     "KeyError: 'boom'", 'Ran 4 tests in ',
+                     'FAILED (failures=3, errors=1, skipped=1)'):
+            self.assertIn(text, result.stdout)
 
     # -- configuration -------------------------------------------------
 
