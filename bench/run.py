@@ -438,7 +438,10 @@ machine and on whatever else it is doing; compare the ratios to the
 floor across runs and machines. On a busy machine the workers' CPU time
 per request is the steadiest of the ratios. Changes made for speed and
 memory are listed in changes-from-the-book.md ("Made lighter, or ready
-for more servers").
+for more servers"). A worker's memory is read after the wrk rounds and
+the logins; a worker that has also checked a new password (a
+registration, a password change or reset) has loaded zxcvbn's
+dictionaries too, about 12 MB more.
 
 {TARGETS_TEXT}
 
