@@ -244,26 +244,9 @@ class CLITestCase(unittest.TestCase):
         self.assertEqual(result.stdout.splitlines()[-1],
                          '0 passed, 1 failed')
 
-    def test_test_command_counts_tests_not_subtests(self):
-        with open(os.path.join(self.tmp, 'mixed_results.py'), 'w') as f:
-            f.write(
-                'import unittest\n'
-                'class T(unittest.TestCase):\n'
-                '    def test_subtests(self):\n'
-                '        for i in range(3):\n'
-                '            with self.subTest(i=i):\n'
-                '                self.assertEqual(i, 99)\n'
-                '    def test_ok(self):\n'
-                '        pass\n'
-                '    @unittest.skip("not today")\n'
-                '    def test_skipped(self):\n'
-                '        pass\n')
-        result = self.manage('test', 'mixed_results', PYTHONPATH=self.tmp)
-        self.assertExit(result, 1)
-        self.assertEqual(result.stdout.splitlines()[-1],
-                         '1 passed, 1 failed, 1 skipped')
-
-    def test_test_command_in_workers_reports_as_serially(self):
+    def write_mixed_results(self):
+        """A test module with 3 failing subtests in one test, an error,
+        a pass and a skip: 1 passed, 2 failed, 1 skipped."""
         with open(os.path.join(self.tmp, 'mixed_results.py'), 'w') as f:
             f.write(
                 'import unittest\n'
@@ -279,6 +262,16 @@ class CLITestCase(unittest.TestCase):
                 '    @unittest.skip("not today")\n'
                 '    def test_skipped(self):\n'
                 '        pass\n')
+
+    def test_test_command_counts_tests_not_subtests(self):
+        self.write_mixed_results()
+        result = self.manage('test', 'mixed_results', PYTHONPATH=self.tmp)
+        self.assertExit(result, 1)
+        self.assertEqual(result.stdout.splitlines()[-1],
+                         '1 passed, 2 failed, 1 skipped')
+
+    def test_test_command_in_workers_reports_as_serially(self):
+        self.write_mixed_results()
         result = self.manage('test', '--jobs', '2', 'mixed_results',
                              PYTHONPATH=self.tmp)
         self.assertExit(result, 1)
