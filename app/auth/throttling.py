@@ -3,9 +3,8 @@
 Each limit is read from the configuration (FLASKY_LIMIT_...) when a
 request comes, so a deployment or a test can change it. The form views
 count POSTs only: showing a form is never limited, and a GET does not go
-through Flask-Limiter at all. A request over a
-limit is answered 429 before the view runs (app/main/errors.py renders
-the page).
+through Flask-Limiter at all. A request over a limit is answered 429
+before the view runs (app/main/errors.py renders the page).
 """
 import functools
 import hashlib
