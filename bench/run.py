@@ -141,6 +141,14 @@ def time_logins(port, email, count, method):
     return logins, hashes
 
 
+def overhead(logins, hashes):
+    """Milliseconds, median: each login's time minus the mean of the
+    hashes timed just before and after it (time_logins)."""
+    return statistics.median(
+        login - statistics.mean(pair)
+        for login, pair in zip(logins, zip(hashes, hashes[1:]))) * 1000
+
+
 def time_floor_pairs(port, count):
     """Seconds for two floor pages one after another: a login's floor."""
     times = []
@@ -203,7 +211,10 @@ def measure(args):
         site = Server('site', 'manage:app', env, workdir).start()
         _, cookies = common.login(site.port, email)
         page_bytes = len(common.get(site.port, '/').body)
-        floor_env = dict(os.environ, FLOOR_PAGE_BYTES=str(page_bytes))
+        floor_env = dict(
+            os.environ, FLOOR_PAGE_BYTES=str(page_bytes),
+            FLOOR_EMAIL=email, FLOOR_HASH_METHOD=info['hash_method'],
+            FLOOR_SECRET_KEY=secrets.token_urlsafe(32))
         floor = Server('floor', 'bench.floor:app', floor_env,
                        workdir).start()
         floor_bytes = check_pages(site, floor, cookies, username)
@@ -212,8 +223,9 @@ def measure(args):
         # Untimed: a worker's first login also makes the hash that
         # unknown emails are checked against (app/models.py); and a short
         # run on the floor and each page.
-        time_logins(site.port, email, 2 * common.WORKERS,
-                    info['hash_method'])
+        for server in (site, floor):
+            time_logins(server.port, email, 2 * common.WORKERS,
+                        info['hash_method'])
         warm_up = Wrk(1, wrk.connections, wrk.threads)
         warm_up.run(floor.url())
         for key, label, path, logged_in, _ in PAGES:
@@ -240,14 +252,15 @@ def measure(args):
         for number, result in enumerate(rounds, 1):
             logins, hashes = time_logins(site.port, email, args.logins,
                                          info['hash_method'])
+            floor_logins, floor_hashes = time_logins(
+                floor.port, email, args.logins, info['hash_method'])
             pairs = time_floor_pairs(floor.port, args.logins)
             result['login'] = dict(
                 median=statistics.median(logins) * 1000,
                 p90=percentile(logins, 0.9) * 1000,
                 hash=statistics.median(hashes) * 1000,
-                over=statistics.median(
-                    login - statistics.mean(pair) for login, pair
-                    in zip(logins, zip(hashes, hashes[1:]))) * 1000)
+                over=overhead(logins, hashes),
+                floor_over=overhead(floor_logins, floor_hashes))
             result['floor_pair'] = statistics.median(pairs) * 1000
             print(f'round {number}: login {result["login"]["median"]:.1f}'
                   f' ms, hash {result["login"]["hash"]:.1f} ms',
@@ -307,6 +320,7 @@ def summarise(rounds, rss, floor_rss):
     s['login_p90'] = median_of(rounds, 'login', 'p90')
     s['hash'] = median_of(rounds, 'login', 'hash')
     s['login_over'] = median_of(rounds, 'login', 'over')
+    s['floor_login_over'] = median_of(rounds, 'login', 'floor_over')
     s['floor_pair'] = median_of(rounds, 'floor_pair')
     s['rss'] = rss
     s['floor_rss'] = floor_rss
@@ -351,7 +365,10 @@ def report(s, c, argv):
     add(f'| one password hash ({c["hash_method"]}), timed between the '
         f'logins, median | {s["hash"]:.1f} ms | |')
     add(f'| login minus the hashes timed before and after it, median | '
-        f'{s["login_over"]:.1f} ms | |')
+        f'{s["login_over"]:.1f} ms | '
+        f'{ratio(s["login_over"], s["floor_login_over"])} |')
+    add(f'| floor: a bare Flask login, minus the hashes, median | '
+        f'{s["floor_login_over"]:.1f} ms | 1.00x |')
     floor_rss = max(s['floor_rss']) if s['floor_rss'] else 0
     for number, mb in enumerate(s['rss'], 1):
         add(f'| worker {number} resident memory | {mb:.1f} MB | '
@@ -404,7 +421,9 @@ def environment(c, argv):
         'one after another, with one password hash timed in the '
         'benchmark\'s own process before the first and after each; a '
         'login\'s overhead is its time minus the mean of the hashes just '
-        f'before and after it. Then {a.logins} pairs of floor pages.',
+        'before and after it. The same for the floor\'s bare login '
+        '(bench/floor.py: a token in the session, an SQLite lookup, the '
+        f'same hash). Then {a.logins} pairs of floor pages.',
     ]
     site, floor, wrk = c['site'], c['floor'], c['wrk']
     cmds = [
@@ -418,7 +437,9 @@ def environment(c, argv):
         'python manage.py deploy',
         'python -m bench.seed create <email> <username> <password>',
         site.command.replace(str(site.port), '<site port>'),
-        f'# the floor, with FLOOR_PAGE_BYTES={c["page_bytes"]}',
+        f'# the floor, with FLOOR_PAGE_BYTES={c["page_bytes"]}, '
+        'FLOOR_EMAIL=<email>, FLOOR_HASH_METHOD='
+        f'{c["hash_method"]}, FLOOR_SECRET_KEY=<random>',
         floor.command.replace(str(floor.port), '<floor port>'),
         '# each round',
         wrk.command(floor.url().replace(str(floor.port), '<floor port>')),
