@@ -110,8 +110,9 @@ class Config:
 
 class DevelopmentConfig(Config):
     DEBUG = True
-    # A template being edited shows at once.
-    FLASKY_PAGE_CACHE_SECONDS = 0
+    # A template being edited shows at once, unless the environment says.
+    FLASKY_PAGE_CACHE_SECONDS = int(
+        os.environ.get('FLASKY_PAGE_CACHE_SECONDS', '0'))
     SQLALCHEMY_DATABASE_URI = os.environ.get('DEV_DATABASE_URL') or \
         'sqlite:///' + os.path.join(basedir, 'data-dev.sqlite')
 
