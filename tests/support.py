@@ -139,6 +139,22 @@ class MemoryBytecodeCache(jinja2.BytecodeCache):
 TEMPLATES = MemoryBytecodeCache()
 
 
+class ModelTestCase(unittest.TestCase):
+    """An app context and a fresh database (no test client)."""
+
+    def setUp(self):
+        self.app = create_app('testing')
+        self.app_context = self.app.app_context()
+        self.app_context.push()
+        db.create_all()
+
+    def tearDown(self):
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+        self.app_context.pop()
+
+
 class MailSinkTestCase(unittest.TestCase):
     """A real SMTP sink for the class, emptied before each test."""
 

@@ -9,9 +9,10 @@ import unittest
 
 import sqlalchemy as sa
 
-from app import create_app, db
+from app import db
 from app.models import User
-from tests.support import PASSWORD, FlaskyTestCase, field_errors
+from tests.support import (PASSWORD, FlaskyTestCase, ModelTestCase,
+                           field_errors)
 
 BAD_EMAIL = 'Invalid email address.'
 BAD_USERNAME = ('Usernames must have only letters, numbers, dots or '
@@ -34,19 +35,7 @@ def dotted_email(count):
     return 'abcde@' + '.'.join(labels) + '.com'
 
 
-class ColumnsTestCase(unittest.TestCase):
-
-    def setUp(self):
-        self.app = create_app('testing')
-        self.app_context = self.app.app_context()
-        self.app_context.push()
-        db.create_all()
-
-    def tearDown(self):
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
-        self.app_context.pop()
+class ColumnsTestCase(ModelTestCase):
 
     def test_username_is_unique_whatever_its_case(self):
         db.session.add(User(username='john'))

@@ -7,23 +7,11 @@ from werkzeug.security import generate_password_hash
 from app import create_app, db
 from app.models import Role, User, load_user
 from config import TestingConfig
+from tests import support
 from tests.support import clock_shifted
 
 
-class ModelTestCase(unittest.TestCase):
-    """An app context and a fresh in-memory database (no test client)."""
-
-    def setUp(self):
-        self.app = create_app('testing')
-        self.app_context = self.app.app_context()
-        self.app_context.push()
-        db.create_all()
-
-    def tearDown(self):
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
-        self.app_context.pop()
+class ModelTestCase(support.ModelTestCase):
 
     def add(self, **kwargs):
         user = User(**dict(dict(password='cat'), **kwargs))
