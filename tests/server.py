@@ -15,7 +15,7 @@ import tempfile
 import time
 from urllib.parse import urlencode, urlsplit
 
-from tests.support import free_port
+from tests.support import free_port, stop_process
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 START_TIMEOUT = 30      # seconds for the server to answer
@@ -84,15 +84,10 @@ class Server:
         raise RuntimeError('gunicorn did not answer in time:\n' + self.log())
 
     def stop(self):
-        if self.process is not None and self.process.poll() is None:
+        if self.process is not None:
             # SIGINT: gunicorn's quick shutdown (SIGTERM waits for the
             # workers to finish what they are doing).
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(STOP_TIMEOUT)
+            stop_process(self.process, signal.SIGINT, STOP_TIMEOUT)
 
     def close(self):
         self.stop()

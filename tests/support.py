@@ -10,7 +10,9 @@ import email
 import email.policy
 import html
 import re
+import signal
 import socket
+import subprocess
 import threading
 import time
 import unittest
@@ -34,6 +36,19 @@ def free_port():
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
+
+
+def stop_process(proc, how=signal.SIGTERM, timeout=10):
+    """Send `proc` the signal `how`; kill it if it has not ended within
+    `timeout` seconds."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(how)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout)
 
 
 class MailSink:
@@ -137,6 +152,17 @@ class MemoryBytecodeCache(jinja2.BytecodeCache):
 
 
 TEMPLATES = MemoryBytecodeCache()
+
+
+class CommandTestCase(unittest.TestCase):
+    """For tests that run commands (subprocess.run results)."""
+
+    def assertExit(self, result, code):
+        self.assertEqual(
+            result.returncode, code,
+            f'{result.args!r} exited {result.returncode}\n'
+            f'--- stdout ---\n{result.stdout}\n'
+            f'--- stderr ---\n{result.stderr}')
 
 
 class ModelTestCase(unittest.TestCase):

@@ -28,7 +28,7 @@ from app import create_app, db
 from app.models import User
 from config import TestingConfig
 from tests.support import (NEW_PASSWORD, PASSWORD, MailSink, free_port,
-                           link_in)
+                           link_in, stop_process)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCREENSHOTS = os.path.join(ROOT, 'docs', 'screenshots')
@@ -159,14 +159,8 @@ class LiveServer:
                            + self.log())
 
     def stop(self):
-        if self.proc is None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+        if self.proc is not None:
+            stop_process(self.proc)
 
     def log(self):
         with open(self.log_path) as log:

@@ -17,7 +17,7 @@ import urllib.request
 
 import sqlalchemy as sa
 
-from tests.support import free_port
+from tests.support import CommandTestCase, free_port, stop_process
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMEOUT = 60           # seconds, for any one command
@@ -68,7 +68,7 @@ def schema(db_path):
         engine.dispose()
 
 
-class CLITestCase(unittest.TestCase):
+class CLITestCase(CommandTestCase):
 
     def setUp(self):
         tmp = tempfile.TemporaryDirectory()
@@ -101,13 +101,6 @@ class CLITestCase(unittest.TestCase):
 
     def manage(self, *args, input=None, **env):
         return self.run_python('manage.py', *args, input=input, **env)
-
-    def assertExit(self, result, code):
-        self.assertEqual(
-            result.returncode, code,
-            f'{result.args!r} exited {result.returncode}\n'
-            f'--- stdout ---\n{result.stdout}\n'
-            f'--- stderr ---\n{result.stderr}')
 
     # -- db (Flask-Migrate) and deploy ---------------------------------
 
@@ -218,12 +211,7 @@ class CLITestCase(unittest.TestCase):
                 except (urllib.error.URLError, ConnectionError):
                     time.sleep(0.05)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+            stop_process(proc)
         with open(log_path) as log:
             output = log.read()
         self.assertIsNotNone(status, f'no answer from {url}\n{output}')

@@ -21,7 +21,7 @@ import sqlalchemy.orm as so
 from app import create_app, db
 from app.models import User
 from tests import test_cli as cli
-from tests.support import FlaskyTestCase
+from tests.support import CommandTestCase, FlaskyTestCase
 
 TEST_DATABASE_URL = os.environ.get('TEST_DATABASE_URL') or 'sqlite://'
 ON_POSTGRESQL = sa.engine.make_url(
@@ -33,7 +33,7 @@ NOT_POSTGRESQL = (
 
 
 @unittest.skipUnless(ON_POSTGRESQL, NOT_POSTGRESQL)
-class MigrationsTestCase(unittest.TestCase):
+class MigrationsTestCase(CommandTestCase):
     """`python manage.py db ...` on a scratch PostgreSQL database."""
 
     def setUp(self):
@@ -71,13 +71,6 @@ class MigrationsTestCase(unittest.TestCase):
             [sys.executable, 'manage.py', *args], cwd=cli.ROOT,
             env=self.env, capture_output=True, text=True,
             timeout=cli.TIMEOUT)
-
-    def assertExit(self, result, code):
-        self.assertEqual(
-            result.returncode, code,
-            f'{result.args!r} exited {result.returncode}\n'
-            f'--- stdout ---\n{result.stdout}\n'
-            f'--- stderr ---\n{result.stderr}')
 
     def versions(self):
         with self.engine.connect() as conn:

@@ -24,7 +24,7 @@ from app import create_app, db, limiter
 from app.main.errors import wait_in_words
 from config import TestingConfig, config
 from tests.support import (NEW_PASSWORD, PASSWORD, FlaskyTestCase, csrf_token,
-                           flashes, free_port)
+                           flashes, free_port, stop_process)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NAVBAR_BRAND = '<a class="navbar-brand" href="/">Flasky</a>'
@@ -527,16 +527,8 @@ class SharedStorageTestCase(unittest.TestCase):
                 cwd=ROOT, env=dict(self.env, **env),
                 stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT)
-        self.addCleanup(self.stop, proc)
+        self.addCleanup(stop_process, proc)
         return Browser(f'http://127.0.0.1:{port}'), proc, log_path
-
-    def stop(self, proc):
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
     def wait_until_serving(self, browser, proc, log_path):
         deadline = time.monotonic() + SERVER_START
