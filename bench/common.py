@@ -97,7 +97,8 @@ def redis_version(url):
 class Server:
     """A gunicorn master and its sync workers on 127.0.0.1."""
 
-    def __init__(self, name, app, env, logdir, workers=WORKERS):
+    def __init__(self, name, app, env, logdir, workers=WORKERS,
+                 config=None):
         self.name = name
         self.port = free_port()
         self.env = env
@@ -105,6 +106,8 @@ class Server:
                      '--worker-class', 'sync',
                      '--bind', f'127.0.0.1:{self.port}',
                      '--no-control-socket', '--log-level', 'warning', app]
+        if config:
+            self.argv[1:1] = ['--config', f'python:{config}']
         self.workers = workers
         self.logpath = os.path.join(logdir, f'{name}.log')
         self.proc = None
@@ -207,10 +210,11 @@ class Response:
         return None
 
 
-def request(port, method, path, cookies=None, form=None, timeout=30):
+def request(port, method, path, cookies=None, form=None, timeout=30,
+            headers=None):
     conn = http.client.HTTPConnection('127.0.0.1', port, timeout=timeout)
     try:
-        headers = {'User-Agent': USER_AGENT}
+        headers = dict(headers or {}, **{'User-Agent': USER_AGENT})
         body = None
         if cookies:
             headers['Cookie'] = cookie_header(cookies)
@@ -240,9 +244,10 @@ def csrf_token(page):
     return match.group(1)
 
 
-def login(port, email, password=PASSWORD, post_port=None):
+def login(port, email, password=PASSWORD, post_port=None, headers=None):
     """GET the login form, POST it with its CSRF token (to `post_port`
-    if given). Returns the POST's response and the cookies after it."""
+    if given, with `headers` added). Returns the POST's response and the
+    cookies after it."""
     form_page = get(port, '/auth/login')
     if form_page.status != 200:
         raise BenchError(f'GET /auth/login answered {form_page.status}')
@@ -250,6 +255,6 @@ def login(port, email, password=PASSWORD, post_port=None):
     response = request(post_port or port, 'POST', '/auth/login', cookies,
                        dict(csrf_token=csrf_token(form_page.text),
                             email=email, password=password,
-                            submit='Log In'))
+                            submit='Log In'), headers=headers)
     cookies.update(response.cookies())
     return response, cookies
