@@ -2,27 +2,34 @@
 hashes it makes, so that a login's time can be set beside the hash made
 for that very login, in the same process, under the same conditions.
 
-A request with an X-Bench-Login header that made a hash adds a line
-`<header value> <milliseconds>` to the file BENCH_HASH_LOG names. The
-app is not changed: the workers' hashlib.scrypt and hashlib.pbkdf2_hmac,
-which Werkzeug's password hashes call, are timed from outside.
+A request with an X-Bench-Login header that made a hash adds a line to
+the file BENCH_HASH_LOG names: the header's value, then the milliseconds
+spent hashing, from the request's arrival (gunicorn's pre_request) to
+the first hash, and from the last hash to the answer sent
+(post_request). The app is not changed: the workers' hashlib.scrypt and
+hashlib.pbkdf2_hmac, which Werkzeug's password hashes call, are timed
+from outside.
 """
 import hashlib
 import os
 import time
 
-# The seconds spent hashing in the request this worker is serving.
+# The request this worker is serving: when it came, when its first hash
+# began and its last ended, and the seconds spent hashing.
+came = first = last = 0.0
 spent = 0.0
 
 
 def timed(function):
     def wrapper(*args, **kwargs):
-        global spent
+        global first, last, spent
         start = time.perf_counter()
         try:
             return function(*args, **kwargs)
         finally:
-            spent += time.perf_counter() - start
+            last = time.perf_counter()
+            first = first or start
+            spent += last - start
     return wrapper
 
 
@@ -32,12 +39,15 @@ def post_fork(server, worker):
 
 
 def pre_request(worker, req):
-    global spent
-    spent = 0.0
+    global came, first, spent
+    came, first, spent = time.perf_counter(), 0.0, 0.0
 
 
 def post_request(worker, req, environ, resp):
     label = environ.get('HTTP_X_BENCH_LOGIN')
     if label and spent:
+        done = time.perf_counter()
         with open(os.environ['BENCH_HASH_LOG'], 'a') as log:
-            log.write(f'{label} {spent * 1000:.3f}\n')
+            log.write(' '.join([label] + [
+                f'{seconds * 1000:.3f}'
+                for seconds in (spent, first - came, done - last)]) + '\n')

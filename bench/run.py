@@ -118,9 +118,10 @@ def percentile(values, fraction):
 
 def time_logins(port, email, count, method, hash_log):
     """Full logins (form page + POST), one after another. Returns each
-    login's seconds, the seconds of the hash its worker made for it
-    (bench/hashtimer.py writes them to `hash_log`), and the seconds one
-    hash of `method` takes in this process, timed after each login."""
+    login's seconds; what its worker timed of the POST (bench/hashtimer.py
+    writes it to `hash_log`): the seconds spent hashing, `before` the
+    first hash and `after` the last; and the seconds one hash of `method`
+    takes in this process, timed after each login."""
     from werkzeug.security import check_password_hash, generate_password_hash
     hashed = generate_password_hash(common.PASSWORD, method)
     batch = secrets.token_hex(4)
@@ -136,29 +137,35 @@ def time_logins(port, email, count, method, hash_log):
         start = time.perf_counter()
         check_password_hash(hashed, common.PASSWORD)
         hashes.append(time.perf_counter() - start)
-    worker_hashes = worker_hash_seconds(hash_log)
+    timed = worker_timings(hash_log)
     try:
-        return logins, [worker_hashes[f'{batch}-{number}']
+        return logins, [timed[f'{batch}-{number}']
                         for number in range(count)], hashes
     except KeyError as missing:
         raise BenchError(f'login {missing} made no hash in its worker')
 
 
-def worker_hash_seconds(hash_log):
-    """X-Bench-Login label -> seconds, from bench/hashtimer.py's lines."""
-    times = {}
+def worker_timings(hash_log):
+    """X-Bench-Login label -> {'hash', 'before', 'after'}, in seconds,
+    from bench/hashtimer.py's lines."""
+    timings = {}
     with open(hash_log) as log:
         for line in log:
-            label, milliseconds = line.split()
-            times[label] = float(milliseconds) / 1000
-    return times
+            label, *milliseconds = line.split()
+            timings[label] = dict(zip(
+                ('hash', 'before', 'after'),
+                (float(ms) / 1000 for ms in milliseconds)))
+    return timings
 
 
-def overhead(logins, worker_hashes):
+def median_ms(timings, part):
+    return statistics.median(t[part] for t in timings) * 1000
+
+
+def overhead(logins, timings):
     """Milliseconds, median: each login's time minus its own hash."""
     return statistics.median(
-        login - hashed for login, hashed in zip(logins, worker_hashes)) \
-        * 1000
+        login - t['hash'] for login, t in zip(logins, timings)) * 1000
 
 
 def time_floor_pairs(port, count):
@@ -267,10 +274,10 @@ def measure(args):
                       'req/s', file=sys.stderr)
                 before = after
         for number, result in enumerate(rounds, 1):
-            logins, worker_hashes, hashes = time_logins(
+            logins, timed, hashes = time_logins(
                 site.port, email, args.logins, info['hash_method'],
                 hash_log)
-            floor_logins, floor_hashes, _ = time_logins(
+            floor_logins, floor_timed, _ = time_logins(
                 floor.port, email, args.logins, info['hash_method'],
                 hash_log)
             pairs = time_floor_pairs(floor.port, args.logins)
@@ -278,9 +285,13 @@ def measure(args):
                 median=statistics.median(logins) * 1000,
                 p90=percentile(logins, 0.9) * 1000,
                 hash=statistics.median(hashes) * 1000,
-                worker_hash=statistics.median(worker_hashes) * 1000,
-                over=overhead(logins, worker_hashes),
-                floor_over=overhead(floor_logins, floor_hashes))
+                worker_hash=median_ms(timed, 'hash'),
+                over=overhead(logins, timed),
+                floor_over=overhead(floor_logins, floor_timed),
+                before=median_ms(timed, 'before'),
+                floor_before=median_ms(floor_timed, 'before'),
+                after=median_ms(timed, 'after'),
+                floor_after=median_ms(floor_timed, 'after'))
             result['floor_pair'] = statistics.median(pairs) * 1000
             print(f'round {number}: login {result["login"]["median"]:.1f}'
                   f' ms, hash {result["login"]["hash"]:.1f} ms',
@@ -339,9 +350,9 @@ def summarise(rounds, rss, floor_rss):
     s['login_median'] = median_of(rounds, 'login', 'median')
     s['login_p90'] = median_of(rounds, 'login', 'p90')
     s['hash'] = median_of(rounds, 'login', 'hash')
-    s['worker_hash'] = median_of(rounds, 'login', 'worker_hash')
-    s['login_over'] = median_of(rounds, 'login', 'over')
-    s['floor_login_over'] = median_of(rounds, 'login', 'floor_over')
+    for key in ('worker_hash', 'over', 'floor_over', 'before',
+                'floor_before', 'after', 'floor_after'):
+        s['login_' + key] = median_of(rounds, 'login', key)
     s['floor_pair'] = median_of(rounds, 'floor_pair')
     s['rss'] = rss
     s['floor_rss'] = floor_rss
@@ -387,12 +398,18 @@ def report(s, c, argv):
         f'benchmark\'s process between the logins, median | '
         f'{s["hash"]:.1f} ms | |')
     add(f'| the hash a worker made for a login, median | '
-        f'{s["worker_hash"]:.1f} ms | |')
+        f'{s["login_worker_hash"]:.1f} ms | |')
     add(f'| login minus the hash its worker made for it, median | '
         f'{s["login_over"]:.1f} ms | '
-        f'{ratio(s["login_over"], s["floor_login_over"])} |')
+        f'{ratio(s["login_over"], s["login_floor_over"])} |')
+    add(f'| of which the POST in its worker before the hash (form, limits, '
+        f'user lookup), median | {s["login_before"]:.1f} ms | '
+        f'{ratio(s["login_before"], s["login_floor_before"])} |')
+    add(f'| of which the POST in its worker after the hash (session, '
+        f'headers, teardown, sending), median | {s["login_after"]:.1f} ms '
+        f'| {ratio(s["login_after"], s["login_floor_after"])} |')
     add(f'| floor: a bare Flask login, minus its hash, median | '
-        f'{s["floor_login_over"]:.1f} ms | 1.00x |')
+        f'{s["login_floor_over"]:.1f} ms | 1.00x |')
     floor_rss = max(s['floor_rss']) if s['floor_rss'] else 0
     for number, mb in enumerate(s['rss'], 1):
         add(f'| worker {number} resident memory | {mb:.1f} MB | '
@@ -448,7 +465,11 @@ def environment(c, argv):
         'hash it makes for a login (bench/hashtimer.py, gunicorn '
         'settings that time hashlib from outside the app), and a '
         'login\'s overhead is its time minus that hash: hashes made in '
-        'two processes differ by a few milliseconds. The same for the '
+        'two processes differ by a few milliseconds. The worker also '
+        'times the POST before the hash and after it, from gunicorn '
+        'handing it the request to the answer sent; the rest of a login '
+        'is the form page, the client and the connections. The same for '
+        'the '
         'floor\'s bare login '
         '(bench/floor.py: a token in the session, an SQLite lookup, the '
         f'same hash). Then {a.logins} pairs of floor pages.',

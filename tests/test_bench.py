@@ -32,14 +32,17 @@ class WorkerHashTimingTestCase(unittest.TestCase):
         for method in ('pbkdf2:sha256:200000', 'scrypt'):
             with self.subTest(method=method):
                 server, log = self.serve_floor(method)
-                logins, worker_hashes, hashes = run.time_logins(
+                logins, timed, hashes = run.time_logins(
                     server.port, EMAIL, 3, method, log)
                 self.assertEqual(len(logins), 3)
                 self.assertEqual(len(hashes), 3)
-                for login, hashed in zip(logins, worker_hashes):
-                    self.assertGreater(hashed, login / 2)
-                    self.assertLess(hashed, login)
-                self.assertGreater(run.overhead(logins, worker_hashes), 0)
+                for login, t in zip(logins, timed):
+                    self.assertGreater(t['hash'], login / 2)
+                    self.assertGreater(t['before'], 0)
+                    self.assertGreater(t['after'], 0)
+                    self.assertLess(t['before'] + t['hash'] + t['after'],
+                                    login)
+                self.assertGreater(run.overhead(logins, timed), 0)
 
     def test_a_worker_that_times_nothing_stops_the_benchmark(self):
         server, log = self.serve_floor('scrypt', config=None)
