@@ -5,10 +5,11 @@ for that very login, in the same process, under the same conditions.
 A request with an X-Bench-Login header that made a hash adds a line to
 the file BENCH_HASH_LOG names: the header's value, then the milliseconds
 spent hashing, from the request's arrival (gunicorn's pre_request) to
-the first hash, and from the last hash to the answer sent
-(post_request). The app is not changed: the workers' hashlib.scrypt and
-hashlib.pbkdf2_hmac, which Werkzeug's password hashes call, are timed
-from outside.
+the first hash, and from the last hash to the end of the request
+(post_request, which comes after the answer is sent and the app's
+teardown has run). The app is not changed: the workers' hashlib.scrypt
+and hashlib.pbkdf2_hmac, which Werkzeug's password hashes call, are
+timed from outside.
 """
 import hashlib
 import os

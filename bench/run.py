@@ -402,11 +402,12 @@ def report(s, c, argv):
     add(f'| login minus the hash its worker made for it, median | '
         f'{s["login_over"]:.1f} ms | '
         f'{ratio(s["login_over"], s["login_floor_over"])} |')
-    add(f'| of which the POST in its worker before the hash (form, limits, '
-        f'user lookup), median | {s["login_before"]:.1f} ms | '
+    add(f'| the POST in its worker before the hash (form, limits, user '
+        f'lookup), median | {s["login_before"]:.1f} ms | '
         f'{ratio(s["login_before"], s["login_floor_before"])} |')
-    add(f'| of which the POST in its worker after the hash (session, '
-        f'headers, teardown, sending), median | {s["login_after"]:.1f} ms '
+    add(f'| the POST in its worker after the hash (session, headers, '
+        f'sending; teardown, once sent), median | '
+        f'{s["login_after"]:.1f} ms '
         f'| {ratio(s["login_after"], s["login_floor_after"])} |')
     add(f'| floor: a bare Flask login, minus its hash, median | '
         f'{s["login_floor_over"]:.1f} ms | 1.00x |')
@@ -466,10 +467,10 @@ def environment(c, argv):
         'settings that time hashlib from outside the app), and a '
         'login\'s overhead is its time minus that hash: hashes made in '
         'two processes differ by a few milliseconds. The worker also '
-        'times the POST before the hash and after it, from gunicorn '
-        'handing it the request to the answer sent; the rest of a login '
-        'is the form page, the client and the connections. The same for '
-        'the '
+        'times the POST before the hash, from gunicorn handing it the '
+        'request, and after it, to the end of the request in the worker '
+        '(the app\'s teardown runs after the answer is sent). The same '
+        'for the '
         'floor\'s bare login '
         '(bench/floor.py: a token in the session, an SQLite lookup, the '
         f'same hash). Then {a.logins} pairs of floor pages.',
