@@ -137,12 +137,18 @@ def time_logins(port, email, count, method, hash_log):
         start = time.perf_counter()
         check_password_hash(hashed, common.PASSWORD)
         hashes.append(time.perf_counter() - start)
-    timed = worker_timings(hash_log)
-    try:
-        return logins, [timed[f'{batch}-{number}']
-                        for number in range(count)], hashes
-    except KeyError as missing:
-        raise BenchError(f'login {missing} made no hash in its worker')
+    labels = [f'{batch}-{number}' for number in range(count)]
+    # A worker writes its line once the answer has gone out.
+    deadline = time.monotonic() + 1
+    while True:
+        timed = worker_timings(hash_log)
+        missing = [label for label in labels if label not in timed]
+        if not missing or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    if missing:
+        raise BenchError(f'login {missing[0]} made no hash in its worker')
+    return logins, [timed[label] for label in labels], hashes
 
 
 def worker_timings(hash_log):
