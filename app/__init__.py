@@ -23,7 +23,26 @@ limiter = Limiter(key_func=get_remote_address)
 APP_WIDE_LIMITS = ('RATELIMIT_DEFAULT', 'RATELIMIT_APPLICATION',
                    'RATELIMIT_META')
 
-login_manager = LoginManager()
+
+class FlaskyLoginManager(LoginManager):
+    """Flask-Login's LoginManager, with 'strong' session protection for
+    the sessions someone has logged in with only.
+
+    Flask-Login checks every session that holds anything, and a visitor
+    who has opened a form has a session holding its CSRF token: it takes
+    that session for a stolen one and rewrites it, with the remember
+    cookie, on every request (Flask-Login issue 569). A stylesheet or the
+    favicon still loading when a login answered then brought the session
+    from before the login back, logging the visitor out.
+    """
+
+    def _session_protection_failed(self):
+        if '_user_id' not in session and '_id' not in session:
+            return False  # nobody has logged in with this session
+        return super()._session_protection_failed()
+
+
+login_manager = FlaskyLoginManager()
 login_manager.session_protection = 'strong'
 login_manager.login_view = 'auth.login'
 
