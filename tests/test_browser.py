@@ -469,6 +469,31 @@ class BrowserTestCase(unittest.TestCase):
         self.expect_heading(page, 'Hello, noa!')
         self.log_out(page)
 
+    def test_an_answer_from_before_the_login_does_not_log_out(self):
+        # A request the login page made (the favicon, say) is answered
+        # only after the login: the browser takes any cookie it sets.
+        self.add_user('ida@example.com', 'ida')
+        page = self.page
+        page.goto('/auth/login')
+        before = page.context.cookies()
+        held = []
+        page.route('**/static/favicon.ico?late',
+                   lambda route: held.append(route))
+        page.evaluate("() => { fetch('/static/favicon.ico?late')"
+                      ".catch(() => {}); }")
+        self.field(page, 'Email').fill('ida@example.com')
+        self.field(page, 'Password').fill(PASSWORD)
+        page.get_by_role('button', name='Log In').click()
+        self.expect_heading(page, 'Hello, ida!')
+        self.assertEqual(len(held), 1)
+        cookie = '; '.join(f"{c['name']}={c['value']}" for c in before)
+        late = held[0].fetch(headers=dict(held[0].request.headers,
+                                          cookie=cookie))
+        held[0].fulfill(response=late)
+        page.goto('/')
+        self.expect_heading(page, 'Hello, ida!')
+        self.log_out(page)
+
     def test_account_menu_opens_on_click(self):
         self.add_user('mia@example.com', 'mia')
         page = self.page
