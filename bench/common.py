@@ -214,7 +214,7 @@ def request(port, method, path, cookies=None, form=None, timeout=30,
             headers=None):
     conn = http.client.HTTPConnection('127.0.0.1', port, timeout=timeout)
     try:
-        headers = dict(headers or {}, **{'User-Agent': USER_AGENT})
+        headers = {**(headers or {}), 'User-Agent': USER_AGENT}
         body = None
         if cookies:
             headers['Cookie'] = cookie_header(cookies)
