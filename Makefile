@@ -20,7 +20,7 @@ run: $(VENV)/.runtime
 	$(BIN)/python manage.py runserver
 
 test: $(VENV)/.dev
-	$(BIN)/python -W error::DeprecationWarning manage.py test
+	$(BIN)/python -m pytest -n auto
 
 BENCH_VENV := .venv-bench
 

@@ -1,6 +1,8 @@
 import os
 from datetime import timedelta
 
+from werkzeug.middleware.proxy_fix import ProxyFix
+
 basedir = os.path.abspath(os.path.dirname(__file__))
 
 
@@ -55,10 +57,10 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {'pool_pre_ping': True}
     # Serve Bootstrap and jQuery from this app, never from a CDN.
     BOOTSTRAP_SERVE_LOCAL = True
-    # How long a page marked @shared_cache (the home page) may be served
-    # from a copy to visitors without cookies (app/cache.py); 0: never.
-    FLASKY_PAGE_CACHE_SECONDS = int(
-        os.environ.get('FLASKY_PAGE_CACHE_SECONDS', '60'))
+    # How long a shared cache (nginx) may keep a page marked @shared, the
+    # home page, for visitors without cookies (app/caching.py); 0: never.
+    FLASKY_SHARED_CACHE_SECONDS = int(
+        os.environ.get('FLASKY_SHARED_CACHE_SECONDS', '60'))
     # Security headers, sent by Flask-Talisman (see create_app). The
     # pages load scripts, styles, images and fonts from this site only.
     FLASKY_CSP = {
@@ -105,14 +107,14 @@ class Config:
 
     @staticmethod
     def init_app(app):
-        pass
+        proxies = app.config['FLASKY_PROXIES']
+        if proxies:
+            app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies,
+                                    x_proto=proxies)
 
 
 class DevelopmentConfig(Config):
     DEBUG = True
-    # A template being edited shows at once, unless the environment says.
-    FLASKY_PAGE_CACHE_SECONDS = int(
-        os.environ.get('FLASKY_PAGE_CACHE_SECONDS', '0'))
     SQLALCHEMY_DATABASE_URI = os.environ.get('DEV_DATABASE_URL') or \
         'sqlite:///' + os.path.join(basedir, 'data-dev.sqlite')
 
@@ -187,3 +189,14 @@ config = {
 
     'default': DevelopmentConfig,
 }
+
+
+def config_class(name):
+    """The Config class for a name in `config` (a class is its own)."""
+    if isinstance(name, type):
+        return name
+    if name not in config:
+        raise ConfigError(
+            f'Unknown configuration {name!r}: choose one of '
+            + ', '.join(sorted(config)) + '.')
+    return config[name]

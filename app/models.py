@@ -5,7 +5,7 @@ from typing import Optional
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context
 from flask_login import UserMixin
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -225,7 +225,8 @@ def password_matches(user, password):
 
 @login_manager.user_loader
 def load_user(session_token):
-    if not isinstance(session_token, str) or not session_token:
+    if not isinstance(session_token, str) or not session_token \
+            or g.get('database_unavailable'):
         return None
     return db.session.scalar(
         sa.select(User).where(User.session_token == session_token))

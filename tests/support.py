@@ -10,9 +10,6 @@ import email
 import email.policy
 import html
 import re
-import signal
-import socket
-import subprocess
 import threading
 import time
 import unittest
@@ -24,31 +21,13 @@ import sqlalchemy.orm as so
 from aiosmtpd.controller import Controller
 
 from app import create_app, db
+from bench.server import csrf_token, free_port, stop_process  # noqa: F401
 from app.models import User
 from config import TestingConfig
 
 # Passwords that pass the password policy.
 PASSWORD = 'correct horse battery staple'
 NEW_PASSWORD = 'purple monkey dishwasher lamp'
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def stop_process(proc, how=signal.SIGTERM, timeout=10):
-    """Send `proc` the signal `how`; kill it if it has not ended within
-    `timeout` seconds."""
-    if proc.poll() is not None:
-        return
-    proc.send_signal(how)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout)
 
 
 class MailSink:
@@ -103,14 +82,6 @@ def link_in(msg):
     if match is None:
         raise AssertionError('no link in email:\n' + text_part(msg))
     return match.group(0)
-
-
-def csrf_token(page):
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
-                      page)
-    if match is None:
-        raise AssertionError('no CSRF token on the page')
-    return match.group(1)
 
 
 def flashes(page):

@@ -22,9 +22,9 @@ class VisitorSessionTestCase(FlaskyTestCase):
         for path in ('/', '/static/favicon.ico', '/auth/register',
                      '/auth/login'):
             with self.subTest(path=path):
-                response = self.client.get(path)
-                self.assertLess(response.status_code, 400)
-                self.assertEqual(self.set_cookies(response), [])
+                with self.client.get(path) as response:
+                    self.assertLess(response.status_code, 400)
+                    self.assertEqual(self.set_cookies(response), [])
 
     def test_a_request_begun_before_the_login_does_not_undo_it(self):
         self.add_user()
@@ -36,8 +36,8 @@ class VisitorSessionTestCase(FlaskyTestCase):
         # answered after it: the browser keeps the session it has.
         late = self.app.test_client()
         late.set_cookie('session', before)
-        self.assertEqual(
-            self.set_cookies(late.get('/static/favicon.ico')), [])
+        with late.get('/static/favicon.ico') as response:
+            self.assertEqual(self.set_cookies(response), [])
 
     def test_a_form_session_keeps_a_remember_cookie(self):
         # Sent beside a remember cookie, such a session no longer costs

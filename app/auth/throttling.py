@@ -2,11 +2,10 @@
 
 Each limit is read from the configuration (FLASKY_LIMIT_...) when a
 request comes, so a deployment or a test can change it. The form views
-count POSTs only: showing a form is never limited, and a GET does not go
-through Flask-Limiter at all. A request over a limit is answered 429
-before the view runs (app/main/errors.py renders the page).
+count POSTs only: showing a form is never limited. A request over a limit
+is answered 429 before the view runs (app/main/errors.py renders the
+page).
 """
-import functools
 import hashlib
 
 from flask import current_app, request
@@ -50,27 +49,8 @@ def failed(response):
 
 
 def post_limit(name, **options):
-    """Flask-Limiter's limit `name` on a view's POSTs. Its other requests
-    go straight to the view, skipping Flask-Limiter's checks, which would
-    count nothing anyway.
-
-    Stacked, these keep one chain of Flask-Limiter decorators for POSTs,
-    as Flask-Limiter expects (it checks them all from the innermost).
-    """
-    limit = limiter.limit(configured(name), methods=['POST'], **options)
-
-    def decorator(view):
-        plain = getattr(view, 'plain', view)
-        limited = limit(getattr(view, 'limited', view))
-
-        @functools.wraps(plain)
-        def wrapper(*args, **kwargs):
-            if request.method == 'POST':
-                return limited(*args, **kwargs)
-            return plain(*args, **kwargs)
-        wrapper.plain, wrapper.limited = plain, limited
-        return wrapper
-    return decorator
+    """Flask-Limiter's limit `name`, on POST requests only."""
+    return limiter.limit(configured(name), methods=['POST'], **options)
 
 
 failed_logins_per_ip = post_limit(
@@ -93,4 +73,3 @@ registrations_per_ip = post_limit(
 resends_per_user = limiter.limit(
     configured('FLASKY_LIMIT_RESEND_PER_USER'), key_func=user_id,
     scope='user')
-

@@ -7,7 +7,6 @@ from flask import (current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import db
-from ..cache import form_page_cache
 from ..email import send_email, send_email_and_wait
 from ..models import User, password_matches
 from . import auth, throttling
@@ -69,7 +68,6 @@ def unconfirmed():
 @auth.route('/login', methods=['GET', 'POST'])
 @throttling.failed_logins_per_ip
 @throttling.failed_logins_per_account
-@form_page_cache
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -98,7 +96,6 @@ def logout():
 
 @auth.route('/register', methods=['GET', 'POST'])
 @throttling.registrations_per_ip
-@form_page_cache
 def register():
     form = RegistrationForm()
     if form.validate_on_submit():
@@ -177,7 +174,6 @@ def change_password():
 @auth.route('/reset', methods=['GET', 'POST'])
 @throttling.reset_requests_per_ip
 @throttling.reset_requests_per_email
-@form_page_cache
 def password_reset_request():
     if not current_user.is_anonymous:
         return redirect(url_for('main.index'))

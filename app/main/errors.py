@@ -2,10 +2,10 @@ import math
 import time
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import current_app, g, render_template
 from flask_login import current_user
 
-from .. import db, limiter, login_manager
+from .. import db, limiter
 from . import main
 
 
@@ -51,7 +51,5 @@ def internal_server_error(e):
         current_app.logger.warning(
             'The database is unavailable; the error page is shown as '
             'to a visitor who is not logged in.')
-        # Flask-Login's own way of setting the anonymous user for this
-        # request (it is what a failed lookup ends in).
-        login_manager._update_request_context_with_user()
+        g.database_unavailable = True  # the user loader reads it
     return render_template('500.html'), 500

@@ -2,12 +2,12 @@ from flask import make_response, render_template, request
 from flask_login import login_required
 
 from .. import moment
-from ..cache import shared_cache
+from ..caching import shared
 from . import main
 
 
 @main.route('/')
-@shared_cache
+@shared
 def index():
     return render_template('index.html')
 

@@ -1,0 +1,10 @@
+"""The app for WSGI servers: `gunicorn flasky:app`.
+
+manage.py has the same app, but also the command line, and with it
+Flask-Migrate and Alembic, which a web server's workers need not carry.
+"""
+import os
+
+from app import create_app
+
+app = create_app(os.getenv('FLASK_CONFIG') or 'default')
