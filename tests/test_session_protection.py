@@ -1,5 +1,6 @@
 """Flask-Login's 'strong' session protection guards the sessions people
-have logged in with, and leaves a visitor's other sessions alone.
+have logged in with, and leaves a visitor's other sessions alone
+(app/session_protection.py).
 
 A visitor who has opened a form has a session holding its CSRF token.
 Rewritten on every request, as Flask-Login would (its issue 569), that
@@ -8,7 +9,22 @@ answered, a stylesheet or the favicon, and logged the visitor out again.
 """
 import unittest
 
+import flask_login
+
 from tests.support import FlaskyTestCase
+
+
+class LibraryTestCase(unittest.TestCase):
+
+    def test_the_fix_still_fits_flask_login(self):
+        # The fix overrides and calls Flask-Login's own methods: a new
+        # release may rename them, or fix issues 569 and 685 itself. Check
+        # both, then update the pin here.
+        self.assertEqual(flask_login.__version__, '0.6.3')
+        manager = flask_login.LoginManager()
+        for name in ('_session_protection_failed',
+                     '_session_identifier_generator'):
+            self.assertTrue(callable(getattr(manager, name, None)), name)
 
 
 class VisitorSessionTestCase(FlaskyTestCase):
