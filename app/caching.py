@@ -19,17 +19,17 @@ def shared(view):
         response = make_response(view(*args, **kwargs))
         seconds = current_app.config['FLASKY_SHARED_CACHE_SECONDS']
         if seconds and not request.cookies:
-            response.cache_control.public = True
-            response.cache_control.max_age = 0
-            response.cache_control.s_maxage = seconds
+            response.headers['Cache-Control'] = \
+                f'public, max-age=0, s-maxage={seconds}'
         return response
     return wrapper
 
 
 def no_store(response):
-    if response.mimetype == 'text/html' and not response.cache_control.public:
-        response.cache_control.private = True
-        response.cache_control.no_store = True
+    """Pages that say nothing about caching are personal."""
+    if response.mimetype == 'text/html' \
+            and 'Cache-Control' not in response.headers:
+        response.headers['Cache-Control'] = 'private, no-store'
     return response
 
 
