@@ -162,8 +162,9 @@ def change_password():
             # session token; this one goes on with the new token.
             remembered = current_app.config.get(
                 'REMEMBER_COOKIE_NAME', 'remember_token') in request.cookies
-            login_user(current_user._get_current_object(),
-                       remember=remembered)
+            # The user itself, not the current_user proxy.
+            user = db.session.get(User, current_user.id)
+            login_user(user, remember=remembered)
             send_password_changed_notice(current_user)
             flash('Your password has been updated.')
             return redirect(url_for('main.index'))
