@@ -3,17 +3,17 @@
 # test --serial` runs it in one). Both create the virtual environment in
 # .venv when needed.
 # `make bench` measures the site under gunicorn beside a bare Flask floor
-# and writes docs/benchmarks.md (BENCH_ARGS="-d 3s" for a short run), in
-# a virtual environment of its own with requirements.txt only, as
-# deployed (the test tools would add to each worker's memory);
-# `make bench MODE=shared` checks two servers sharing one PostgreSQL
-# (DATABASE_URL) and one Redis (RATELIMIT_STORAGE_URI). `make profile`
-# profiles one page with pyinstrument (PROFILE_ARGS="/auth/login").
+# and prints a table (BENCH_ARGS="-d 3s -r 1" for a short run); `make
+# soak` loads it for a minute and fails on errors or memory growth
+# (SOAK_ARGS="-d 10"). Both run in a virtual environment of their own with
+# requirements.txt only, as deployed (the test tools would add to each
+# worker's memory). `make profile` profiles one page with pyinstrument
+# (PROFILE_ARGS="/secret --logged-in").
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench profile clean
+.PHONY: run test bench soak profile clean
 
 run: $(VENV)/.runtime
 	$(BIN)/python manage.py deploy
@@ -24,12 +24,19 @@ test: $(VENV)/.dev
 
 BENCH_VENV := .venv-bench
 
-bench: $(BENCH_VENV)/.runtime
-	@command -v wrk >/dev/null || { apt-get update -qq && \
-		apt-get install -y -qq wrk; } || \
-		{ echo 'wrk is needed: apt-get install wrk' >&2; exit 1; }
-	$(BENCH_VENV)/bin/python -m bench \
-		$(if $(filter shared,$(MODE)),--shared) $(BENCH_ARGS)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+bench: $(BENCH_VENV)/.runtime wrk
+	$(BENCH_VENV)/bin/python -m bench $(BENCH_ARGS)
+
+soak: $(BENCH_VENV)/.runtime wrk
+	$(BENCH_VENV)/bin/python -m bench --soak $(SOAK_ARGS)
+
+# Debian's wrk, installed when it is missing.
+.PHONY: wrk
+wrk:
+	@command -v wrk >/dev/null || \
+		($(SUDO) apt-get update && $(SUDO) apt-get install -y wrk)
 
 $(BENCH_VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(BENCH_VENV)
@@ -54,7 +61,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 
 # Audits: `make lint` (ruff, and bandit on app/: no medium or high
 # finding) and `make audit` (pip-audit on the pins; see README.md).
-.PHONY: lint audit fuzz soak
+.PHONY: lint audit fuzz
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
@@ -68,13 +75,6 @@ FUZZ_EXAMPLES ?= 1000
 fuzz: $(VENV)/.dev
 	FLASKY_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python \
 		-W error::DeprecationWarning manage.py test tests.test_fuzz_forms
-
-# `make soak`: 60 s of wrk at 50 connections against gunicorn.
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-soak: $(VENV)/.dev
-	command -v wrk >/dev/null || \
-		($(SUDO) apt-get update && $(SUDO) apt-get install -y wrk)
-	$(BIN)/python tools/soak.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) tmp .coverage .pytest_cache

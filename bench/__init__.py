@@ -1,2 +1,2 @@
-"""`make bench`: Flasky under gunicorn, measured with wrk beside a bare
-Flask floor (bench/floor.py). See docs/benchmarks.md."""
+"""`make bench`, `make soak` and `make profile`: how fast Flasky is beside
+a bare Flask app, and how it holds up under load."""

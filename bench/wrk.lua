@@ -1,35 +1,34 @@
--- Loaded by `wrk -s`: counts answers that are not 2xx, and prints the
--- run as one line of JSON (after the marker BENCH-JSON) for bench/run.py.
+-- Loaded by `wrk -t 1 -s bench/wrk.lua URL PATH...`: requests the PATHs
+-- in turn, counts each status, and prints the run as one line of JSON.
 
-local threads = {}
-
-function setup(thread)
-   table.insert(threads, thread)
+function setup(t)
+   thread = t  -- the only one: bench/__main__.py runs wrk -t 1
 end
 
 function init(args)
-   non2xx = 0
+   paths, sent, statuses = args, 0, {}
+end
+
+function request()
+   sent = sent + 1
+   return wrk.format(nil, paths[(sent - 1) % #paths + 1])
 end
 
 function response(status, headers, body)
-   if status < 200 or status > 299 then
-      non2xx = non2xx + 1
-   end
+   statuses[status] = (statuses[status] or 0) + 1
 end
 
 function done(summary, latency, requests)
-   local non2xx_total = 0
-   for _, thread in ipairs(threads) do
-      non2xx_total = non2xx_total + thread:get("non2xx")
+   local counts = {}
+   for status, n in pairs(thread:get("statuses")) do
+      table.insert(counts, string.format('"%d": %d', status, n))
    end
    local e = summary.errors
    io.write(string.format(
-      'BENCH-JSON {"requests": %d, "duration_us": %d, "bytes": %d, ' ..
-      '"non2xx": %d, "connect_errors": %d, "read_errors": %d, ' ..
-      '"write_errors": %d, "timeouts": %d, "p50_us": %d, ' ..
-      '"p90_us": %d, "p99_us": %d, "max_us": %d}\n',
-      summary.requests, summary.duration, summary.bytes, non2xx_total,
-      e.connect, e.read, e.write, e.timeout,
-      latency:percentile(50), latency:percentile(90),
-      latency:percentile(99), latency.max))
+      '{"requests": %d, "seconds": %.3f, "socket_errors": %d, ' ..
+      '"p50_ms": %.2f, "p99_ms": %.2f, "statuses": {%s}}\n',
+      summary.requests, summary.duration / 1e6,
+      e.connect + e.read + e.write + e.timeout,
+      latency:percentile(50) / 1e3, latency:percentile(99) / 1e3,
+      table.concat(counts, ", ")))
 end
