@@ -78,10 +78,10 @@ class Gunicorn:
         self.host = f'127.0.0.1:{self.port}'
         self.workers = workers
         self.secret_key = secrets.token_hex(32)
-        self.env = clean_environ(
-            FLASK_CONFIG='production', SECRET_KEY=self.secret_key,
-            SERVER_NAME=self.host, DATABASE_URL=database_url,
-            PYTHONUNBUFFERED='1', **settings)
+        self.env = clean_environ(**{
+            'FLASK_CONFIG': 'production', 'SECRET_KEY': self.secret_key,
+            'SERVER_NAME': self.host, 'DATABASE_URL': database_url,
+            'PYTHONUNBUFFERED': '1', **settings})
         self.argv = [sys.executable, '-m', 'gunicorn',
                      '--bind', self.host, '--workers', str(workers),
                      '--threads', str(threads), '--graceful-timeout', '1',
