@@ -1,7 +1,7 @@
 # `make run` serves the site on http://127.0.0.1:5000; `make test` runs the
-# test suite (in worker processes, one per CPU; `.venv/bin/python manage.py
-# test --serial` runs it in one). Both create the virtual environment in
-# .venv when needed.
+# test suite with pytest, in one worker process per CPU (`.venv/bin/python
+# manage.py test` runs it the book's way, in one). Both create the virtual
+# environment in .venv when needed.
 # `make bench` measures the site under gunicorn beside a bare Flask floor
 # and prints a table (BENCH_ARGS="-d 3s -r 1" for a short run); `make
 # soak` loads it for a minute and fails on errors or memory growth
@@ -60,7 +60,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@ $(VENV)/.runtime
 
 # Audits: `make lint` (ruff, and bandit on app/: no medium or high
-# finding) and `make audit` (pip-audit on the pins; see README.md).
+# finding) and `make audit` (pip-audit on the pins; see docs/auditing.md).
 .PHONY: lint audit fuzz
 
 lint: $(VENV)/.dev
@@ -78,3 +78,12 @@ fuzz: $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) tmp .coverage .pytest_cache
+
+# `make screenshots`: the browser tests, then the screenshots they saved
+# in tmp/screenshots/ copied to docs/screenshots/ (a test run alone
+# changes no file of the repository).
+.PHONY: screenshots
+screenshots: $(VENV)/.dev
+	rm -rf tmp/screenshots
+	$(BIN)/python -m pytest -q tests/test_browser.py
+	cp tmp/screenshots/*.png docs/screenshots/

@@ -1,4 +1,5 @@
-"""What the tests share: a real SMTP sink, a base TestCase, small helpers.
+"""What the tests share: a real SMTP sink, a base TestCase per kind of
+test (the test client, SMTP, a server process), small helpers.
 
 The base TestCase never keeps an application context pushed while the
 test client makes requests: Flask-Login caches the user in `g`, and a
@@ -7,6 +8,7 @@ in a test goes inside `with self.app.app_context():`.
 """
 import contextlib
 import email
+import os
 import email.policy
 import html
 import re
@@ -21,13 +23,43 @@ import sqlalchemy.orm as so
 from aiosmtpd.controller import Controller
 
 from app import create_app, db
-from bench.server import csrf_token, free_port, stop_process  # noqa: F401
 from app.models import User
+from bench.server import (Gunicorn, csrf_token, free_port,  # noqa: F401
+                          stop_process)
 from config import TestingConfig
+from tests import scratchdb
 
 # Passwords that pass the password policy.
 PASSWORD = 'correct horse battery staple'
 NEW_PASSWORD = 'purple monkey dishwasher lamp'
+# On every page in the site's layout, error pages too.
+NAVBAR_BRAND = '<a class="navbar-brand" href="/">Flasky</a>'
+
+
+class ProgramMissing(RuntimeError):
+    """A program some tests need is not installed, and CI requires it."""
+
+
+def on_ci(environ):
+    """CI is set in `environ` to anything but a word for "no"."""
+    return environ.get('CI', '').strip().lower() not in (
+        '', '0', 'false', 'no', 'off')
+
+
+def require_program(path, name, package, environ=None):
+    """Return if the program at `path` can be run.
+
+    Otherwise skip the caller's tests (unittest.SkipTest) with the reason,
+    or, on CI, raise ProgramMissing: CI must run them.
+    """
+    if os.path.isfile(path) and os.access(path, os.X_OK):
+        return
+    reason = (f'{name} not found at {path}: '
+              f'install it with apt-get install {package}')
+    if on_ci(os.environ if environ is None else environ):
+        raise ProgramMissing(reason + ' (CI is set: these tests must run '
+                             'there)')
+    raise unittest.SkipTest(reason)
 
 
 class MailSink:
@@ -266,3 +298,73 @@ class FlaskyTestCase(MailSinkTestCase):
 
     def assertFlashed(self, response, message):
         self.assertIn(message, flashes(self.page(response)))
+
+
+class ServerTestCase(unittest.TestCase):
+    """For tests of the app in a process of its own, as deployed: gunicorn
+    with the production configuration (bench.server.Gunicorn), visited
+    with bench.server.Browser.
+
+    The class has a scratch database (tests/scratchdb.py) with the
+    models' schema (tests/test_cli.py checks that the migrations make the
+    same one), `db_app` to reach it from the test, and a real SMTP sink
+    that the servers send to. A server started by the class runs until
+    the class is done; a test fails if one logged an error.
+    """
+    ERRORS_LOGGED = ('Traceback', 'Exception on', 'Could not send')
+
+    @classmethod
+    def setUpClass(cls):
+        stack = contextlib.ExitStack()
+        cls.addClassCleanup(stack.close)
+        cls.database_url, _ = stack.enter_context(
+            scratchdb.scratch_database('server'))
+        cls.mail = MailSink()
+        cls.mail.start()
+        stack.callback(cls.mail.stop)
+        config = type('ServerDatabaseConfig', (TestingConfig,),
+                      dict(SQLALCHEMY_DATABASE_URI=cls.database_url))
+        cls.db_app = create_app(config)
+        with cls.db_app.app_context():
+            db.create_all()
+            # Close the connections before the database is dropped.
+            stack.callback(db.engine.dispose)
+        cls.servers = []
+
+    @classmethod
+    def start_server(cls, workers=2, threads=1, **settings):
+        """Start gunicorn on the class's database, mailing the sink, with
+        `settings` added to its environment. Its password hash is the
+        testing configuration's cheap one: no test here is about its
+        cost."""
+        cheap_hash = TestingConfig.FLASKY_PASSWORD_HASH_METHOD
+        server = Gunicorn(
+            cls.database_url, workers=workers, threads=threads,
+            MAIL_SERVER='127.0.0.1', MAIL_PORT=str(cls.mail.port),
+            MAIL_USE_TLS='false', FLASKY_PASSWORD_HASH_METHOD=cheap_hash,
+            **settings)
+        cls.addClassCleanup(server.close)
+        cls.servers.append(server)
+        return server.start()
+
+    @classmethod
+    def add_user(cls, email, username, password=PASSWORD):
+        """A confirmed user in the class's database; its id."""
+        with cls.db_app.app_context():
+            user = User(email=email, username=username, password=password,
+                        confirmed=True)
+            db.session.add(user)
+            db.session.commit()
+            return user.id
+
+    def setUp(self):
+        self.mail.clear()
+
+    def tearDown(self):
+        for server in self.servers:
+            log = server.log()
+            for sign in self.ERRORS_LOGGED:
+                if sign in log:
+                    at = log.index(sign)
+                    self.fail('the server logged an error:\n'
+                              + log[max(0, at - 200):at + 1500])

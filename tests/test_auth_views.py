@@ -1,7 +1,7 @@
 """Every route of the URL map and every failure path, through the client.
 
-The messages asserted here are the ones DESIGN.md lists; a change of
-wording is a change of contract.
+The messages asserted here are the ones DESIGN.md lists (in
+tests/messages.py); a change of wording is a change of contract.
 """
 import re
 from unittest import mock
@@ -9,23 +9,18 @@ from urllib.parse import urlencode, urljoin
 
 from app import db
 from app.models import User
-from tests.support import (NEW_PASSWORD, PASSWORD, FlaskyTestCase,
-                           clock_shifted, field_errors, flashes, link_in)
+from tests.messages import (
+    BAD_EMAIL, BAD_USERNAME, CONFIRM_BAD, CONFIRM_RESENT, CONFIRM_SENT,
+    CONFIRM_SUBJECT, CONFIRMED, CSRF_INVALID, CSRF_MISSING,
+    EMAIL_CHANGE_SENT, EMAIL_CHANGE_SUBJECT, EMAIL_LENGTH, EMAIL_TAKEN,
+    EMAIL_UPDATED, HELLO_STRANGER, INVALID_LOGIN, INVALID_PASSWORD,
+    INVALID_REQUEST, LOGGED_OUT, NOT_FOUND, PASSWORD_UPDATED,
+    PASSWORDS_DIFFER, REQUIRED, RESET_BAD, RESET_SENT, RESET_SUBJECT,
+    SUBJECT_PREFIX, UNCONFIRMED, USERNAME_TAKEN, hello, logged_in_as)
+from tests.support import (NAVBAR_BRAND, NEW_PASSWORD, PASSWORD,
+                           FlaskyTestCase, clock_shifted, field_errors,
+                           flashes, link_in)
 
-REQUIRED = 'This field is required.'
-BAD_USERNAME = ('Usernames must have only letters, numbers, dots or '
-                'underscores')
-CONFIRM_SENT = 'A confirmation email has been sent to you by email.'
-CONFIRM_RESENT = 'A new confirmation email has been sent to you by email.'
-CONFIRMED = 'You have confirmed your account. Thanks!'
-CONFIRM_BAD = 'The confirmation link is invalid or has expired.'
-PASSWORD_UPDATED = 'Your password has been updated.'
-RESET_SENT = ('An email with instructions to reset your password has been '
-              'sent to you.')
-RESET_BAD = 'The password reset link is invalid or has expired.'
-EMAIL_CHANGE_SENT = ('An email with instructions to confirm your new email '
-                     'address has been sent to you.')
-EMAIL_UPDATED = 'Your email address has been updated.'
 
 
 def navbar_links(page):
@@ -75,13 +70,12 @@ class AuthViewsTestCase(FlaskyTestCase):
     def assertLoggedOut(self):
         response = self.client.get('/')
         self.assertEqual(response.status_code, 200)
-        self.assertIn('Hello, Stranger!', self.page(response))
+        self.assertIn(HELLO_STRANGER, self.page(response))
 
     def assertLoggedInAs(self, username):
         response = self.client.get('/secret')
         self.assertEqual(response.status_code, 200)
-        self.assertIn(f'You are logged in as {username}.',
-                      self.page(response))
+        self.assertIn(logged_in_as(username), self.page(response))
 
     def assertNoMail(self):
         # Mail goes out before the response in testing: nothing to wait for.
@@ -98,15 +92,15 @@ class IndexTestCase(AuthViewsTestCase):
     def test_anonymous_is_greeted_as_stranger(self):
         response = self.client.get('/')
         self.assertEqual(response.status_code, 200)
-        self.assertIn('Hello, Stranger!', self.page(response))
+        self.assertIn(HELLO_STRANGER, self.page(response))
 
     def test_logged_in_user_is_greeted_by_name(self):
         self.add_user()
         self.login()
         response = self.client.get('/')
         self.assertEqual(response.status_code, 200)
-        self.assertIn('Hello, john!', self.page(response))
-        self.assertNotIn('Hello, Stranger!', self.page(response))
+        self.assertIn(hello('john'), self.page(response))
+        self.assertNotIn(HELLO_STRANGER, self.page(response))
 
     def test_navbar_offers_log_in_to_anonymous(self):
         response = self.client.get('/')
@@ -138,7 +132,7 @@ class SecretTestCase(AuthViewsTestCase):
         self.login()
         response = self.client.get('/secret')
         self.assertEqual(response.status_code, 200)
-        self.assertIn('You are logged in as john.', self.page(response))
+        self.assertIn(logged_in_as('john'), self.page(response))
 
 
 class LoginTestCase(AuthViewsTestCase):
@@ -163,21 +157,19 @@ class LoginTestCase(AuthViewsTestCase):
     def test_login_logs_the_user_in(self):
         response = self.login()
         self.assertLandedOn(response, '/')
-        self.assertIn('Hello, john!', self.page(response))
+        self.assertIn(hello('john'), self.page(response))
         self.assertLoggedInAs('john')
 
     def test_wrong_password_is_refused(self):
         response = self.login(password=NEW_PASSWORD)
         self.assertLandedOn(response, '/auth/login')
-        self.assertEqual(flashes(self.page(response)),
-                         ['Invalid email or password.'])
+        self.assertEqual(flashes(self.page(response)), [INVALID_LOGIN])
         self.assertLoggedOut()
 
     def test_unknown_email_is_refused(self):
         response = self.login(email='nobody@example.com')
         self.assertLandedOn(response, '/auth/login')
-        self.assertEqual(flashes(self.page(response)),
-                         ['Invalid email or password.'])
+        self.assertEqual(flashes(self.page(response)), [INVALID_LOGIN])
         self.assertLoggedOut()
 
     def test_email_matches_in_any_case_and_with_spaces(self):
@@ -211,8 +203,7 @@ class LoginTestCase(AuthViewsTestCase):
         response = self.client.post('/auth/login', data=dict(
             email='john@example.com', password=PASSWORD))
         self.assertEqual(response.status_code, 200)
-        self.assertEqual(form_errors(self.page(response)),
-                         ['The CSRF token is missing.'])
+        self.assertEqual(form_errors(self.page(response)), [CSRF_MISSING])
         self.assertLoggedOut()
 
     def test_wrong_csrf_token_does_not_log_in(self):
@@ -221,15 +212,13 @@ class LoginTestCase(AuthViewsTestCase):
             email='john@example.com', password=PASSWORD,
             csrf_token='not-a-token'))
         self.assertEqual(response.status_code, 200)
-        self.assertEqual(form_errors(self.page(response)),
-                         ['The CSRF token is invalid.'])
+        self.assertEqual(form_errors(self.page(response)), [CSRF_INVALID])
         self.assertLoggedOut()
 
     def test_badly_formed_email_is_a_field_error(self):
         response = self.login(email='john.example.com')
         self.assertLandedOn(response, '/auth/login')
-        self.assertEqual(field_errors(self.page(response)),
-                         ['Invalid email address.'])
+        self.assertEqual(field_errors(self.page(response)), [BAD_EMAIL])
         self.assertEqual(flashes(self.page(response)), [])
         self.assertLoggedOut()
 
@@ -261,7 +250,7 @@ class LoginNextTestCase(AuthViewsTestCase):
         login_url = self.client.get('/secret').headers['Location']
         response = self.login(url=login_url)
         self.assertLandedOn(response, '/secret')
-        self.assertIn('You are logged in as john.', self.page(response))
+        self.assertIn(logged_in_as('john'), self.page(response))
 
     def test_hostile_next_lands_on_index(self):
         raw = ['//evil.example', 'https://evil.example',
@@ -295,9 +284,8 @@ class LogoutTestCase(AuthViewsTestCase):
         self.login()
         response = self.logout()
         self.assertLandedOn(response, '/')
-        self.assertEqual(flashes(self.page(response)),
-                         ['You have been logged out.'])
-        self.assertIn('Hello, Stranger!', self.page(response))
+        self.assertEqual(flashes(self.page(response)), [LOGGED_OUT])
+        self.assertIn(HELLO_STRANGER, self.page(response))
         self.assertEqual(self.client.get('/secret').status_code, 302)
 
     def test_logout_forgets_remember_me(self):
@@ -340,7 +328,7 @@ class RegisterTestCase(AuthViewsTestCase):
     def test_register_sends_confirmation_email(self):
         self.assertLandedOn(self.register(), '/auth/login')
         [msg] = self.mail.wait_for(1)
-        self.assertEqual(msg['Subject'], '[Flasky] Confirm Your Account')
+        self.assertEqual(msg['Subject'], SUBJECT_PREFIX + CONFIRM_SUBJECT)
         self.assertEqual(msg['To'], 'john@example.com')
         self.assertTrue(
             link_in(msg).startswith('http://localhost/auth/confirm/'))
@@ -362,15 +350,14 @@ class RegisterTestCase(AuthViewsTestCase):
                       ' John@Example.com '):
             with self.subTest(email=email):
                 response = self.register(email=email, username='johnny')
-                self.assertRegisterRefused(response,
-                                           'Email already registered.')
+                self.assertRegisterRefused(response, EMAIL_TAKEN)
                 self.assertEqual(self.user_count(), 1)
         self.assertNoMail()
 
     def test_duplicate_username_is_refused(self):
         self.add_user()
         response = self.register(email='other@example.com')
-        self.assertRegisterRefused(response, 'Username already in use.')
+        self.assertRegisterRefused(response, USERNAME_TAKEN)
         self.assertEqual(self.user_count(), 1)
         self.assertNoMail()
 
@@ -385,7 +372,7 @@ class RegisterTestCase(AuthViewsTestCase):
 
     def test_password_mismatch_is_refused(self):
         response = self.register(password=PASSWORD, password2=NEW_PASSWORD)
-        self.assertRegisterRefused(response, 'Passwords must match.')
+        self.assertRegisterRefused(response, PASSWORDS_DIFFER)
         self.assertEqual(self.user_count(), 0)
         self.assertNoMail()
 
@@ -411,8 +398,7 @@ class RegisterTestCase(AuthViewsTestCase):
         email = 'a' * (5000 - len('@example.com')) + '@example.com'
         self.assertEqual(len(email), 5000)
         response = self.register(email=email)
-        self.assertRegisterRefused(
-            response, 'Field must be between 1 and 64 characters long.')
+        self.assertRegisterRefused(response, EMAIL_LENGTH)
         self.assertEqual(self.user_count(), 0)
         self.assertNoMail()
 
@@ -423,7 +409,7 @@ class RegisterTestCase(AuthViewsTestCase):
         with mock.patch('app.auth.forms.email_taken',
                         side_effect=[False, True]):
             response = self.register()
-        self.assertRegisterRefused(response, 'Email already registered.')
+        self.assertRegisterRefused(response, EMAIL_TAKEN)
         self.assertEqual(self.user_count(), 1)
         self.assertNoMail()
 
@@ -432,8 +418,7 @@ class RegisterTestCase(AuthViewsTestCase):
             email='john@example.com', username='john', password=PASSWORD,
             password2=PASSWORD))
         self.assertEqual(response.status_code, 200)
-        self.assertEqual(form_errors(self.page(response)),
-                         ['The CSRF token is missing.'])
+        self.assertEqual(form_errors(self.page(response)), [CSRF_MISSING])
         self.assertEqual(self.user_count(), 0)
 
 
@@ -454,8 +439,8 @@ class UnconfirmedGateTestCase(AuthViewsTestCase):
         response = self.client.get('/auth/unconfirmed')
         self.assertEqual(response.status_code, 200)
         page = self.page(response)
-        self.assertIn('Hello, john!', page)
-        self.assertIn('You have not confirmed your account yet.', page)
+        self.assertIn(hello('john'), page)
+        self.assertIn(UNCONFIRMED, page)
         self.assertIn('href="/auth/confirm"', page)
 
     def test_unconfirmed_user_reaches_auth_pages(self):
@@ -481,8 +466,7 @@ class UnconfirmedGateTestCase(AuthViewsTestCase):
         self.login_unconfirmed()
         response = self.logout()
         self.assertLandedOn(response, '/')
-        self.assertEqual(flashes(self.page(response)),
-                         ['You have been logged out.'])
+        self.assertEqual(flashes(self.page(response)), [LOGGED_OUT])
 
     def test_unconfirmed_page_sends_anonymous_to_index(self):
         response = self.client.get('/auth/unconfirmed')
@@ -588,7 +572,7 @@ class ResendConfirmationTestCase(AuthViewsTestCase):
         response = self.client.get('/auth/confirm', follow_redirects=True)
         self.assertLandedOn(response, '/auth/unconfirmed')
         [msg] = self.mail.wait_for(1)
-        self.assertEqual(msg['Subject'], '[Flasky] Confirm Your Account')
+        self.assertEqual(msg['Subject'], SUBJECT_PREFIX + CONFIRM_SUBJECT)
         self.assertEqual(msg['To'], 'john@example.com')
         response = self.client.get(link_in(msg), follow_redirects=True)
         self.assertLandedOn(response, '/')
@@ -632,15 +616,14 @@ class ChangePasswordTestCase(AuthViewsTestCase):
         self.assertFalse(user.verify_password(PASSWORD))
         self.logout()
         response = self.login(password=PASSWORD)
-        self.assertEqual(flashes(self.page(response)),
-                         ['Invalid email or password.'])
+        self.assertEqual(flashes(self.page(response)), [INVALID_LOGIN])
         self.assertLandedOn(self.login(password=NEW_PASSWORD), '/')
         self.assertLoggedInAs('john')
 
     def test_wrong_old_password_is_refused(self):
         response = self.change(old='wrong')
         self.assertLandedOn(response, self.url)
-        self.assertEqual(flashes(self.page(response)), ['Invalid password.'])
+        self.assertEqual(flashes(self.page(response)), [INVALID_PASSWORD])
         user = self.get_user(id=self.user_id)
         self.assertTrue(user.verify_password(PASSWORD))
         self.assertFalse(user.verify_password(NEW_PASSWORD))
@@ -648,8 +631,7 @@ class ChangePasswordTestCase(AuthViewsTestCase):
     def test_mismatch_is_refused(self):
         response = self.change(new=NEW_PASSWORD, new2='dig')
         self.assertLandedOn(response, self.url)
-        self.assertEqual(field_errors(self.page(response)),
-                         ['Passwords must match.'])
+        self.assertEqual(field_errors(self.page(response)), [PASSWORDS_DIFFER])
         self.assertTrue(
             self.get_user(id=self.user_id).verify_password(PASSWORD))
 
@@ -680,7 +662,7 @@ class PasswordResetRequestTestCase(AuthViewsTestCase):
     def test_known_email_gets_reset_email(self):
         self.submit(self.url, dict(email='John@Example.com'))
         [msg] = self.mail.wait_for(1)
-        self.assertEqual(msg['Subject'], '[Flasky] Reset Your Password')
+        self.assertEqual(msg['Subject'], SUBJECT_PREFIX + RESET_SUBJECT)
         self.assertEqual(msg['To'], 'john@example.com')
         self.assertTrue(
             link_in(msg).startswith('http://localhost/auth/reset/'))
@@ -694,8 +676,7 @@ class PasswordResetRequestTestCase(AuthViewsTestCase):
     def test_badly_formed_email_is_a_field_error(self):
         response = self.submit(self.url, dict(email='john'))
         self.assertLandedOn(response, self.url)
-        self.assertEqual(field_errors(self.page(response)),
-                         ['Invalid email address.'])
+        self.assertEqual(field_errors(self.page(response)), [BAD_EMAIL])
         self.assertNoMail()
 
     def test_logged_in_user_is_sent_to_index(self):
@@ -749,8 +730,7 @@ class PasswordResetTestCase(AuthViewsTestCase):
         token = self.token_for(self.user_id, 'generate_reset_token')
         response = self.reset(token, NEW_PASSWORD, 'dig')
         self.assertLandedOn(response, f'/auth/reset/{token}')
-        self.assertEqual(field_errors(self.page(response)),
-                         ['Passwords must match.'])
+        self.assertEqual(field_errors(self.page(response)), [PASSWORDS_DIFFER])
         self.assertPasswordIs(PASSWORD, NEW_PASSWORD)
 
     def assertResetRefused(self, token):
@@ -819,7 +799,7 @@ class ChangeEmailRequestTestCase(AuthViewsTestCase):
         self.request_change(email='New@Example.com')
         [msg] = self.mail.wait_for(1)
         self.assertEqual(msg['Subject'],
-                         '[Flasky] Confirm your email address')
+                         SUBJECT_PREFIX + EMAIL_CHANGE_SUBJECT)
         self.assertEqual(msg['To'], 'new@example.com')
         self.assertTrue(
             link_in(msg).startswith('http://localhost/auth/change_email/'))
@@ -827,8 +807,7 @@ class ChangeEmailRequestTestCase(AuthViewsTestCase):
     def test_wrong_password_is_refused(self):
         response = self.request_change(password=NEW_PASSWORD)
         self.assertLandedOn(response, self.url)
-        self.assertEqual(flashes(self.page(response)),
-                         ['Invalid email or password.'])
+        self.assertEqual(flashes(self.page(response)), [INVALID_LOGIN])
         self.assertEmailIs('john@example.com')
         self.assertNoMail()
 
@@ -840,15 +819,14 @@ class ChangeEmailRequestTestCase(AuthViewsTestCase):
                 response = self.request_change(email=email)
                 self.assertLandedOn(response, self.url)
                 self.assertEqual(field_errors(self.page(response)),
-                                 ['Email already registered.'])
+                                 [EMAIL_TAKEN])
         self.assertEmailIs('john@example.com')
         self.assertNoMail()
 
     def test_badly_formed_email_is_a_field_error(self):
         response = self.request_change(email='new.example.com')
         self.assertLandedOn(response, self.url)
-        self.assertEqual(field_errors(self.page(response)),
-                         ['Invalid email address.'])
+        self.assertEqual(field_errors(self.page(response)), [BAD_EMAIL])
         self.assertNoMail()
 
     def test_anonymous_is_sent_to_login(self):
@@ -894,7 +872,7 @@ class ChangeEmailTestCase(AuthViewsTestCase):
         response = self.client.get(f'/auth/change_email/{token}',
                                    follow_redirects=True)
         self.assertLandedOn(response, '/')
-        self.assertEqual(flashes(self.page(response)), ['Invalid request.'])
+        self.assertEqual(flashes(self.page(response)), [INVALID_REQUEST])
         self.assertEmailIs('john@example.com')
 
     def test_bad_token_is_refused(self):
@@ -968,6 +946,5 @@ class ErrorPageTestCase(AuthViewsTestCase):
                 response = self.client.get(url)
                 self.assertEqual(response.status_code, 404)
                 page = self.page(response)
-                self.assertIn('<a class="navbar-brand" href="/">Flasky</a>',
-                              page)
-                self.assertIn('<h1>Not Found</h1>', page)
+                self.assertIn(NAVBAR_BRAND, page)
+                self.assertIn(f'<h1>{NOT_FOUND}</h1>', page)

@@ -8,7 +8,8 @@ fails to load a style sheet, script or font.
 
 Without Chromium the browser tests are skipped with one line saying why,
 except on CI (CI set in the environment), where a missing browser is an
-error. Each test saves the screenshots of docs/screenshots/ it passes by.
+error. Each test saves the screenshots of the pages it passes by in
+tmp/screenshots/; `make screenshots` copies them to docs/screenshots/.
 """
 import base64
 import os
@@ -26,12 +27,24 @@ from playwright.sync_api import expect, sync_playwright
 
 from app import create_app, db
 from app.models import User
+from bench.server import clean_environ
 from config import TestingConfig
-from tests.support import (NEW_PASSWORD, PASSWORD, MailSink, free_port,
-                           link_in, stop_process)
+from tests.messages import (
+    CHANGE_PASSWORD_HEADING, CONFIRM_RESENT, CONFIRM_SENT, CONFIRM_SUBJECT,
+    CONFIRMED, EMAIL_CHANGE_SENT, EMAIL_CHANGE_SUBJECT, EMAIL_CHANGED_SUBJECT,
+    EMAIL_UPDATED, HELLO_STRANGER, LOGGED_OUT, LOGIN_HEADING, LOGIN_REQUIRED,
+    PASSWORD_CHANGED_SUBJECT, PASSWORD_UPDATED, REGISTER_HEADING,
+    RESET_HEADING, RESET_SENT, RESET_SUBJECT, SUBJECT_PREFIX, UNCONFIRMED,
+    hello)
+from tests.support import (NEW_PASSWORD, PASSWORD, MailSink,
+                           ProgramMissing, free_port, link_in,
+                           require_program, stop_process)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCREENSHOTS = os.path.join(ROOT, 'docs', 'screenshots')
+# A test run writes to tmp/ (git-ignored) and never changes the pictures
+# in docs/: `make screenshots` does.
+SCREENSHOTS = os.path.join(ROOT, 'tmp', 'screenshots')
+PUBLISHED = os.path.join(ROOT, 'docs', 'screenshots')
 
 CHROMIUM = '/usr/bin/chromium'
 CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu',
@@ -46,12 +59,6 @@ PAGE_TIMEOUT = 15_000  # milliseconds, for any one browser action or check
 
 # Loads of these kinds must all succeed on every page.
 ASSET_TYPES = ('stylesheet', 'script', 'font', 'image')
-
-# What the caller's environment must not pass to the server.
-UNWANTED = ('FLASK_APP', 'FLASK_CONFIG', 'FLASK_COVERAGE', 'FLASK_DEBUG',
-            'FLASK_ENV', 'DATABASE_URL', 'DEV_DATABASE_URL',
-            'TEST_DATABASE_URL', 'PYTHONSTARTUP', 'MAIL_SERVER',
-            'MAIL_PORT', 'MAIL_USE_TLS', 'MAIL_USERNAME', 'MAIL_PASSWORD')
 
 
 # Compares two images pixel by pixel, in the browser.
@@ -77,30 +84,8 @@ SAME_PICTURE = """async (sources) => {
 }"""
 
 
-class BrowserMissing(RuntimeError):
-    """Chromium is not installed where CI requires it."""
-
-
-def on_ci(environ):
-    """CI is set in `environ` to anything but a word for "no"."""
-    return environ.get('CI', '').strip().lower() not in (
-        '', '0', 'false', 'no', 'off')
-
-
 def check_browser(path=CHROMIUM, environ=None):
-    """Return if the browser at `path` can be run.
-
-    Otherwise skip the caller's tests (unittest.SkipTest) with the
-    reason, or, on CI, raise BrowserMissing: CI must run them.
-    """
-    if os.path.isfile(path) and os.access(path, os.X_OK):
-        return
-    reason = (f'Chromium not found at {path}: '
-              'install it with apt-get install chromium')
-    if on_ci(os.environ if environ is None else environ):
-        raise BrowserMissing(reason + ' (CI is set: the browser tests '
-                             'must run there)')
-    raise unittest.SkipTest(reason)
+    require_program(path, 'Chromium', 'chromium', environ)
 
 
 class LiveServer:
@@ -113,15 +98,11 @@ class LiveServer:
         self.port = free_port()
         self.url = f'http://127.0.0.1:{self.port}'
         self.proc = None
-        self.env = {key: value for key, value in os.environ.items()
-                    if key not in UNWANTED
-                    and not key.startswith(('FLASK_RUN_', 'RATELIMIT_'))}
-        self.env.update(
+        self.env = clean_environ(
             FLASK_DEBUG='0', FLASK_CONFIG='development',
             DEV_DATABASE_URL=self.db_url, MAIL_SERVER='127.0.0.1',
             MAIL_PORT=str(mail_port), MAIL_USE_TLS='false',
-            RATELIMIT_STORAGE_URI='memory://', FLASK_SKIP_DOTENV='1',
-            PYTHONDONTWRITEBYTECODE='1',
+            FLASK_SKIP_DOTENV='1', PYTHONDONTWRITEBYTECODE='1',
             # As in the testing configuration: a cheap hash keeps the
             # tests fast (the tests of hashing use the real method).
             FLASKY_PASSWORD_HASH_METHOD=TestingConfig
@@ -255,19 +236,20 @@ class BrowserTestCase(unittest.TestCase):
         page.on('response', response)
 
     def screenshot(self, page, name):
-        """Save docs/screenshots/<name>.png, unless the picture there
-        is the same."""
+        """Save tmp/screenshots/<name>.png: the page's picture, or the
+        one in docs/screenshots/ if that shows the same, so that copying
+        them there changes only the pictures that changed."""
         png = page.screenshot(animations='disabled')
-        path = os.path.join(SCREENSHOTS, name + '.png')
         try:
-            with open(path, 'rb') as f:
+            with open(os.path.join(PUBLISHED, name + '.png'), 'rb') as f:
                 old = f.read()
         except FileNotFoundError:
-            os.makedirs(SCREENSHOTS, exist_ok=True)
+            pass
         else:
             if old == png or self.same_picture(page.context, old, png):
-                return
-        with open(path, 'wb') as f:
+                png = old
+        os.makedirs(SCREENSHOTS, exist_ok=True)
+        with open(os.path.join(SCREENSHOTS, name + '.png'), 'wb') as f:
             f.write(png)
 
     def same_picture(self, context, *pngs):
@@ -310,7 +292,7 @@ class BrowserTestCase(unittest.TestCase):
         if remember:
             page.get_by_label('Keep me logged in').check()
         page.get_by_role('button', name='Log In').click()
-        self.expect_heading(page, f'Hello, {name}!')
+        self.expect_heading(page, hello(name))
 
     def open_account_menu(self, page):
         self.loaded(page)
@@ -323,14 +305,14 @@ class BrowserTestCase(unittest.TestCase):
 
     def log_out(self, page):
         self.choose(page, 'Log Out')
-        self.expect_flash(page, 'You have been logged out.')
-        self.expect_heading(page, 'Hello, Stranger!')
+        self.expect_flash(page, LOGGED_OUT)
+        self.expect_heading(page, HELLO_STRANGER)
 
     # -- email and the database -----------------------------------------
 
     def read_email(self, to, subject, timeout=10):
         """The email sent to `to` with `subject`, once it has arrived."""
-        subject = '[Flasky] ' + subject
+        subject = SUBJECT_PREFIX + subject
         deadline = time.monotonic() + timeout
         count = 1
         while True:
@@ -367,50 +349,46 @@ class BrowserTestCase(unittest.TestCase):
     def test_register_and_confirm_by_email(self):
         page = self.page
         page.goto('/')
-        self.expect_heading(page, 'Hello, Stranger!')
+        self.expect_heading(page, HELLO_STRANGER)
         self.screenshot(page, 'home-anonymous')
         page.get_by_role('link', name='Log In').click()
-        self.expect_heading(page, 'Login')
+        self.expect_heading(page, LOGIN_HEADING)
         self.screenshot(page, 'login')
         page.get_by_role('link', name='Click here to register').click()
-        self.expect_heading(page, 'Register')
+        self.expect_heading(page, REGISTER_HEADING)
         self.screenshot(page, 'register')
         self.field(page, 'Email').fill('susan@example.com')
         self.field(page, 'Username').fill('susan')
         self.field(page, 'Password').fill(PASSWORD)
         self.field(page, 'Confirm password').fill(PASSWORD)
         page.get_by_role('button', name='Register').click()
-        self.expect_flash(
-            page, 'A confirmation email has been sent to you by email.')
-        self.expect_heading(page, 'Login')
+        self.expect_flash(page, CONFIRM_SENT)
+        self.expect_heading(page, LOGIN_HEADING)
         self.screenshot(page, 'flashed-message')
-        link = self.emailed_link('susan@example.com', 'Confirm Your Account',
+        link = self.emailed_link('susan@example.com', CONFIRM_SUBJECT,
                                  '/auth/confirm/')
 
         self.log_in(page, 'susan@example.com', 'susan')
-        expect(page.get_by_text('You have not confirmed your account yet.')
-               ).to_be_visible()
+        expect(page.get_by_text(UNCONFIRMED)).to_be_visible()
         page.goto(link)
-        self.expect_flash(page, 'You have confirmed your account. Thanks!')
-        self.expect_heading(page, 'Hello, susan!')
+        self.expect_flash(page, CONFIRMED)
+        self.expect_heading(page, hello('susan'))
 
     def test_unconfirmed_page_sends_a_new_email(self):
         self.add_user('uma@example.com', 'uma', confirmed=False)
         page = self.page
         self.log_in(page, 'uma@example.com', 'uma')
-        expect(page.get_by_text('You have not confirmed your account yet.')
-               ).to_be_visible()
+        expect(page.get_by_text(UNCONFIRMED)).to_be_visible()
         self.screenshot(page, 'unconfirmed')
         self.assertEqual(self.mail.messages, [])
 
         page.get_by_role('link', name='Click here').click()
-        self.expect_flash(
-            page, 'A new confirmation email has been sent to you by email.')
-        link = self.emailed_link('uma@example.com', 'Confirm Your Account',
+        self.expect_flash(page, CONFIRM_RESENT)
+        link = self.emailed_link('uma@example.com', CONFIRM_SUBJECT,
                                  '/auth/confirm/')
         page.goto(link)
-        self.expect_flash(page, 'You have confirmed your account. Thanks!')
-        self.expect_heading(page, 'Hello, uma!')
+        self.expect_flash(page, CONFIRMED)
+        self.expect_heading(page, hello('uma'))
 
     def restart_browser(self, page):
         """Close the browser and open it again: its cookies are kept on
@@ -431,18 +409,18 @@ class BrowserTestCase(unittest.TestCase):
         # Control: a plain login ends when the browser is closed.
         self.log_in(page, 'kim@example.com', 'kim')
         page = self.restart_browser(page)
-        self.expect_heading(page, 'Hello, Stranger!')
+        self.expect_heading(page, HELLO_STRANGER)
 
         self.log_in(page, 'kim@example.com', 'kim', remember=True)
         page = self.restart_browser(page)
-        self.expect_heading(page, 'Hello, kim!')
+        self.expect_heading(page, hello('kim'))
         expect(page.get_by_role('link', name='Account')).to_be_visible()
         self.screenshot(page, 'home')
 
         # Control: another browser, without those cookies, is a stranger.
         stranger = self.new_page()
         stranger.goto('/')
-        self.expect_heading(stranger, 'Hello, Stranger!')
+        self.expect_heading(stranger, HELLO_STRANGER)
         expect(stranger.get_by_role('link', name='Log In')).to_be_visible()
 
         self.log_out(page)
@@ -462,14 +440,14 @@ class BrowserTestCase(unittest.TestCase):
         self.field(page, 'Email').fill('ida@example.com')
         self.field(page, 'Password').fill(PASSWORD)
         page.get_by_role('button', name='Log In').click()
-        self.expect_heading(page, 'Hello, ida!')
+        self.expect_heading(page, hello('ida'))
         self.assertEqual(len(held), 1)
         cookie = '; '.join(f"{c['name']}={c['value']}" for c in before)
         late = held[0].fetch(headers=dict(held[0].request.headers,
                                           cookie=cookie))
         held[0].fulfill(response=late)
         page.goto('/')
-        self.expect_heading(page, 'Hello, ida!')
+        self.expect_heading(page, hello('ida'))
         self.log_out(page)
 
     def test_account_menu_opens_on_click(self):
@@ -485,22 +463,22 @@ class BrowserTestCase(unittest.TestCase):
             expect(item).to_be_visible()
         self.screenshot(page, 'account-menu')
         items[0].click()
-        self.expect_heading(page, 'Change Your Password')
+        self.expect_heading(page, CHANGE_PASSWORD_HEADING)
 
     def test_change_password(self):
         self.add_user('carl@example.com', 'carl')
         page = self.page
         self.log_in(page, 'carl@example.com', 'carl')
         self.choose(page, 'Change Password')
-        self.expect_heading(page, 'Change Your Password')
+        self.expect_heading(page, CHANGE_PASSWORD_HEADING)
         self.screenshot(page, 'change-password')
         self.field(page, 'Old password').fill(PASSWORD)
         self.field(page, 'New password').fill(NEW_PASSWORD)
         self.field(page, 'Confirm new password').fill(NEW_PASSWORD)
         page.get_by_role('button', name='Update Password').click()
-        self.expect_flash(page, 'Your password has been updated.')
-        self.expect_heading(page, 'Hello, carl!')
-        self.read_email('carl@example.com', 'Your password has been changed')
+        self.expect_flash(page, PASSWORD_UPDATED)
+        self.expect_heading(page, hello('carl'))
+        self.read_email('carl@example.com', PASSWORD_CHANGED_SUBJECT)
 
         self.log_out(page)
         self.log_in(page, 'carl@example.com', 'carl', NEW_PASSWORD)
@@ -510,21 +488,20 @@ class BrowserTestCase(unittest.TestCase):
         page = self.page
         page.goto('/auth/login')
         page.get_by_role('link', name='Click here to reset it').click()
-        self.expect_heading(page, 'Reset Your Password')
+        self.expect_heading(page, RESET_HEADING)
         self.field(page, 'Email').fill('rita@example.com')
         page.get_by_role('button', name='Reset Password').click()
-        self.expect_flash(page, 'An email with instructions to reset your '
-                          'password has been sent to you.')
-        link = self.emailed_link('rita@example.com', 'Reset Your Password',
+        self.expect_flash(page, RESET_SENT)
+        link = self.emailed_link('rita@example.com', RESET_SUBJECT,
                                  '/auth/reset/')
 
         page.goto(link)
         self.field(page, 'New Password').fill(NEW_PASSWORD)
         self.field(page, 'Confirm password').fill(NEW_PASSWORD)
         page.get_by_role('button', name='Reset Password').click()
-        self.expect_flash(page, 'Your password has been updated.')
-        self.expect_heading(page, 'Login')
-        self.read_email('rita@example.com', 'Your password has been changed')
+        self.expect_flash(page, PASSWORD_UPDATED)
+        self.expect_heading(page, LOGIN_HEADING)
+        self.read_email('rita@example.com', PASSWORD_CHANGED_SUBJECT)
         self.log_in(page, 'rita@example.com', 'rita', NEW_PASSWORD)
 
     def test_change_email_by_the_emailed_link(self):
@@ -535,16 +512,13 @@ class BrowserTestCase(unittest.TestCase):
         self.field(page, 'New Email').fill('edward@example.org')
         self.field(page, 'Password').fill(PASSWORD)
         page.get_by_role('button', name='Update Email Address').click()
-        self.expect_flash(page, 'An email with instructions to confirm your '
-                          'new email address has been sent to you.')
-        link = self.emailed_link('edward@example.org',
-                                 'Confirm your email address',
+        self.expect_flash(page, EMAIL_CHANGE_SENT)
+        link = self.emailed_link('edward@example.org', EMAIL_CHANGE_SUBJECT,
                                  '/auth/change_email/')
 
         page.goto(link)
-        self.expect_flash(page, 'Your email address has been updated.')
-        self.read_email('ed@example.com',
-                        'Your email address has been changed')
+        self.expect_flash(page, EMAIL_UPDATED)
+        self.read_email('ed@example.com', EMAIL_CHANGED_SUBJECT)
         self.assertEqual(self.user('edward@example.org'), 'ed')
         self.log_out(page)
         self.log_in(page, 'edward@example.org', 'ed')
@@ -553,12 +527,11 @@ class BrowserTestCase(unittest.TestCase):
         page = self.page
         page.goto('/secret')
         alert = page.get_by_role('alert')
-        expect(alert).to_contain_text('Please log in to access this page.')
+        expect(alert).to_contain_text(LOGIN_REQUIRED)
         alert.get_by_role('button', name='Close').click()
         expect(alert).to_have_count(0)
-        expect(page.get_by_text('Please log in to access this page.')
-               ).to_be_hidden()
-        self.expect_heading(page, 'Login')
+        expect(page.get_by_text(LOGIN_REQUIRED)).to_be_hidden()
+        self.expect_heading(page, LOGIN_HEADING)
 
     def test_enter_key_submits_the_login_form(self):
         self.add_user('nina@example.com', 'nina')
@@ -568,13 +541,13 @@ class BrowserTestCase(unittest.TestCase):
         password = self.field(page, 'Password')
         password.fill(PASSWORD)
         password.press('Enter')
-        self.expect_heading(page, 'Hello, nina!')
+        self.expect_heading(page, hello('nina'))
 
     def test_problems_in_the_browser_are_caught(self):
         # The watch on every page: a missing script and a script error.
         page = self.page
         page.goto('/')
-        self.expect_heading(page, 'Hello, Stranger!')
+        self.expect_heading(page, HELLO_STRANGER)
         self.assertEqual(self.problems, [])
         with page.expect_response('**/static/missing.js'):
             page.evaluate("""() => {
@@ -614,7 +587,8 @@ class BrowserTestCase(unittest.TestCase):
 
 
 class CheckBrowserTestCase(unittest.TestCase):
-    """Without Chromium the browser tests are skipped; on CI they fail."""
+    """Without Chromium (or nginx: tests.support.require_program) the
+    browser tests are skipped; on CI they fail."""
 
     def setUp(self):
         tmp = tempfile.mkdtemp()
@@ -648,7 +622,7 @@ class CheckBrowserTestCase(unittest.TestCase):
     def test_missing_browser_fails_on_ci(self):
         for environ in ({'CI': 'true'}, {'CI': '1'}, {'CI': 'yes'}):
             with self.subTest(environ=environ):
-                with self.assertRaises(BrowserMissing) as caught:
+                with self.assertRaises(ProgramMissing) as caught:
                     check_browser(self.missing, environ)
                 self.assertIn(f'Chromium not found at {self.missing}',
                               str(caught.exception))
@@ -660,12 +634,12 @@ class CheckBrowserTestCase(unittest.TestCase):
             self.skipTest('every file is executable for this user')
         with self.assertRaises(unittest.SkipTest):
             check_browser(self.not_executable, {})
-        with self.assertRaises(BrowserMissing):
+        with self.assertRaises(ProgramMissing):
             check_browser(self.not_executable, {'CI': 'true'})
 
     def test_the_environment_decides_by_default(self):
         with mock.patch.dict(os.environ, {'CI': 'true'}):
-            with self.assertRaises(BrowserMissing):
+            with self.assertRaises(ProgramMissing):
                 check_browser(self.missing)
         with mock.patch.dict(os.environ):
             os.environ.pop('CI', None)

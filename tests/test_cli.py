@@ -17,17 +17,14 @@ import urllib.request
 
 import sqlalchemy as sa
 
+from bench.server import clean_environ
+from tests.messages import HELLO_STRANGER
 from tests.support import CommandTestCase, free_port, stop_process
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMEOUT = 60           # seconds, for any one command
 SERVER_START = 15      # seconds, for the development server to answer
 CONFIG_NAMES = ('default', 'development', 'production', 'testing')
-
-# What the caller's environment must not leak into the commands.
-UNWANTED = ('FLASK_APP', 'FLASK_CONFIG', 'FLASK_COVERAGE', 'FLASK_DEBUG',
-            'FLASK_ENV', 'DATABASE_URL', 'DEV_DATABASE_URL',
-            'TEST_DATABASE_URL', 'SECRET_KEY', 'PYTHONSTARTUP')
 
 
 def head_revisions():
@@ -75,14 +72,9 @@ class CLITestCase(CommandTestCase):
         self.addCleanup(tmp.cleanup)
         self.tmp = tmp.name
         self.db_path = os.path.join(self.tmp, 'dev.sqlite')
-        env = {key: value for key, value in os.environ.items()
-               if key not in UNWANTED and not key.startswith('FLASK_RUN_')}
-        env.update(
+        self.env = clean_environ(
             DEV_DATABASE_URL='sqlite:///' + self.db_path,
-            PYTHONDONTWRITEBYTECODE='1',
-            FLASK_SKIP_DOTENV='1',
-        )
-        self.env = env
+            PYTHONDONTWRITEBYTECODE='1', FLASK_SKIP_DOTENV='1')
 
     def run_python(self, *args, input=None, **env):
         """Run `python ARGS` in the project root; env=None unsets a name."""
@@ -213,7 +205,7 @@ class CLITestCase(CommandTestCase):
             output = log.read()
         self.assertIsNotNone(status, f'no answer from {url}\n{output}')
         self.assertEqual(status, 200)
-        self.assertIn('Hello, Stranger!', body)
+        self.assertIn(HELLO_STRANGER, body)
 
     # -- test ----------------------------------------------------------
 

@@ -11,14 +11,10 @@ import sqlalchemy as sa
 
 from app import db
 from app.models import User
+from tests.messages import (BAD_EMAIL, BAD_USERNAME, PASSWORDS_DIFFER,
+                            TOO_LONG_LOWER_CASED)
 from tests.support import (PASSWORD, FlaskyTestCase, ModelTestCase,
                            field_errors)
-
-BAD_EMAIL = 'Invalid email address.'
-BAD_USERNAME = ('Usernames must have only letters, numbers, dots or '
-                'underscores')
-TOO_LONG_LOWER_CASED = ('Field must be at most 64 characters long in '
-                        'lower case.')
 
 # A capital I with a dot: lower-cased, it becomes two characters.
 DOTTED_I = '\u0130'
@@ -121,8 +117,7 @@ class FormInputTestCase(FlaskyTestCase):
         email = dotted_email(26)
         self.assertEqual(len(email.lower()), 64)
         response = self.register(email=email, password2=PASSWORD + '!')
-        self.assertRefused(response, '/auth/register',
-                           ['Passwords must match.'])
+        self.assertRefused(response, '/auth/register', [PASSWORDS_DIFFER])
 
     def test_new_email_too_long_in_lower_case_is_a_field_error(self):
         user_id = self.add_user()

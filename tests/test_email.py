@@ -9,6 +9,7 @@ from flask import render_template
 from app import create_app
 from app.email import send_email
 from config import DevelopmentConfig, TestingConfig
+from tests.messages import CONFIRM_SUBJECT, SUBJECT_PREFIX
 from tests.support import (MailSinkTestCase, free_port, html_part,
                            text_part)
 
@@ -35,8 +36,8 @@ class SendEmailTestCase(MailSinkTestCase):
 
     def send_confirmation(self, app, to='john@example.com'):
         with app.test_request_context():
-            return send_email(to, 'Confirm Your Account',
-                              'auth/email/confirm', user=USER, token=TOKEN)
+            return send_email(to, CONFIRM_SUBJECT, 'auth/email/confirm',
+                              user=USER, token=TOKEN)
 
     def test_sent_over_smtp_in_testing_config(self):
         app = self.make_app()
@@ -44,7 +45,7 @@ class SendEmailTestCase(MailSinkTestCase):
         self.send_confirmation(app)
         msg = self.mail.wait_for(1)[0]
         self.assertEqual(msg['To'], 'john@example.com')
-        self.assertEqual(msg['Subject'], '[Flasky] Confirm Your Account')
+        self.assertEqual(msg['Subject'], SUBJECT_PREFIX + CONFIRM_SUBJECT)
 
     def test_synchronous_mode_sends_before_returning(self):
         app = self.make_app(FLASKY_MAIL_ASYNC=False)
@@ -67,7 +68,7 @@ class SendEmailTestCase(MailSinkTestCase):
         self.assertEqual(len(logs.records), 1)
         record = logs.records[0]
         self.assertEqual(record.levelname, 'ERROR')
-        self.assertIn('[Flasky] Confirm Your Account', record.getMessage())
+        self.assertIn(SUBJECT_PREFIX + CONFIRM_SUBJECT, record.getMessage())
         self.assertIn('susan@example.org', record.getMessage())
         self.assertIsNotNone(record.exc_info, 'no traceback logged')
 
@@ -90,7 +91,7 @@ class SendEmailTestCase(MailSinkTestCase):
             thread = self.send_confirmation(app, to='susan@example.org')
             thread.join(10)
         message = logs.records[0].getMessage()
-        self.assertIn('[Flasky] Confirm Your Account', message)
+        self.assertIn(SUBJECT_PREFIX + CONFIRM_SUBJECT, message)
         self.assertIn('susan@example.org', message)
 
 
@@ -111,7 +112,7 @@ class ConsoleEmailTestCase(MailSinkTestCase):
 
     def send(self):
         with self.app.test_request_context():
-            return send_email('john@example.com', 'Confirm Your Account',
+            return send_email('john@example.com', CONFIRM_SUBJECT,
                               'auth/email/confirm', user=USER, token=TOKEN)
 
     def test_email_is_logged_at_info(self):
@@ -121,7 +122,7 @@ class ConsoleEmailTestCase(MailSinkTestCase):
         self.assertEqual(logs.records[0].levelname, 'INFO')
         message = logs.records[0].getMessage()
         self.assertIn('john@example.com', message)
-        self.assertIn('[Flasky] Confirm Your Account', message)
+        self.assertIn(SUBJECT_PREFIX + CONFIRM_SUBJECT, message)
         self.assertIn('Welcome to Flasky!', message)
         self.assertIn(f'http://localhost/auth/confirm/{TOKEN}', message)
 

@@ -6,6 +6,11 @@ email, and log in with the new address. CSRF protection is on throughout.
 """
 import unittest
 
+from tests.messages import (
+    CONFIRM_SENT, CONFIRM_SUBJECT, CONFIRMED, EMAIL_CHANGE_SENT,
+    EMAIL_CHANGE_SUBJECT, EMAIL_CHANGED_SUBJECT, EMAIL_UPDATED,
+    INVALID_LOGIN, LOGGED_OUT, PASSWORD_CHANGED_SUBJECT, PASSWORD_UPDATED,
+    RESET_SENT, RESET_SUBJECT, SUBJECT_PREFIX, hello, logged_in_as)
 from tests.support import (NEW_PASSWORD, PASSWORD, FlaskyTestCase, html_part,
                            link_in, text_part)
 
@@ -21,7 +26,7 @@ class JourneyTestCase(FlaskyTestCase):
         messages = self.mail.wait_for(1)
         self.assertEqual(len(messages), 1, 'exactly one email expected')
         msg = messages[0]
-        self.assertEqual(msg['Subject'], '[Flasky] ' + subject)
+        self.assertEqual(msg['Subject'], SUBJECT_PREFIX + subject)
         self.assertEqual(msg['From'], SENDER)
         self.assertEqual(msg['To'], to)
         plain = msg.get_body(preferencelist=('plain',))
@@ -51,16 +56,15 @@ class JourneyTestCase(FlaskyTestCase):
 
     def assertGreets(self, response, username):
         self.assertEqual(response.status_code, 200)
-        self.assertIn(f'Hello, {username}!', self.page(response))
+        self.assertIn(hello(username), self.page(response))
 
     def test_journey(self):
         # -- 1. register: the app sends a confirmation email -------------
         response = self.register(email='john@example.com', username='john',
                                  password=PASSWORD)
         self.assertEqual(response.request.path, '/auth/login')
-        self.assertFlashed(
-            response, 'A confirmation email has been sent to you by email.')
-        link = self.read_email('john@example.com', 'Confirm Your Account',
+        self.assertFlashed(response, CONFIRM_SENT)
+        link = self.read_email('john@example.com', CONFIRM_SUBJECT,
                                '/auth/confirm/')
         self.assertFalse(self.get_user('john@example.com').confirmed)
 
@@ -68,14 +72,13 @@ class JourneyTestCase(FlaskyTestCase):
         response = self.login('john@example.com', PASSWORD)
         self.assertEqual(response.request.path, '/auth/unconfirmed')
         response = self.client.get(link, follow_redirects=True)
-        self.assertFlashed(response,
-                           'You have confirmed your account. Thanks!')
+        self.assertFlashed(response, CONFIRMED)
         self.assertGreets(response, 'john')
         self.assertTrue(self.get_user('john@example.com').confirmed)
 
         # -- 3. log out ---------------------------------------------------
         response = self.logout()
-        self.assertFlashed(response, 'You have been logged out.')
+        self.assertFlashed(response, LOGGED_OUT)
         self.assertGreets(response, 'Stranger')
 
         # -- 4. log in with "remember me": a remember cookie is set -------
@@ -93,21 +96,21 @@ class JourneyTestCase(FlaskyTestCase):
         self.assertIsNone(returning.get_cookie('session'))
         response = returning.get('/secret')
         self.assertEqual(response.status_code, 200)
-        self.assertIn('You are logged in as john.', self.page(response))
+        self.assertIn(logged_in_as('john'), self.page(response))
 
         # -- 6. change password -------------------------------------------
         response = self.submit('/auth/change-password', dict(
             old_password=PASSWORD, password=NEW_PASSWORD,
             password2=NEW_PASSWORD))
-        self.assertFlashed(response, 'Your password has been updated.')
+        self.assertFlashed(response, PASSWORD_UPDATED)
         # A notice, whose link is for the owner who did not make the change.
-        self.read_email('john@example.com', 'Your password has been changed',
+        self.read_email('john@example.com', PASSWORD_CHANGED_SUBJECT,
                         '/auth/reset', token=False)
         self.logout()
         self.assertIsNone(self.client.get_cookie('remember_token'),
                           'logging out must clear the remember cookie')
         response = self.login('john@example.com', PASSWORD)
-        self.assertFlashed(response, 'Invalid email or password.')
+        self.assertFlashed(response, INVALID_LOGIN)
         response = self.login('john@example.com', NEW_PASSWORD)
         self.assertGreets(response, 'john')
 
@@ -115,46 +118,40 @@ class JourneyTestCase(FlaskyTestCase):
         self.logout()
         response = self.submit('/auth/reset',
                                dict(email='john@example.com'))
-        self.assertFlashed(
-            response, 'An email with instructions to reset your password '
-            'has been sent to you.')
-        link = self.read_email('john@example.com', 'Reset Your Password',
+        self.assertFlashed(response, RESET_SENT)
+        link = self.read_email('john@example.com', RESET_SUBJECT,
                                '/auth/reset/')
 
         # -- 8. follow the link, set a new password, log in with it -------
         response = self.submit(link, dict(password=THIRD_PASSWORD,
                                           password2=THIRD_PASSWORD))
         self.assertEqual(response.request.path, '/auth/login')
-        self.assertFlashed(response, 'Your password has been updated.')
-        self.read_email('john@example.com', 'Your password has been changed',
+        self.assertFlashed(response, PASSWORD_UPDATED)
+        self.read_email('john@example.com', PASSWORD_CHANGED_SUBJECT,
                         '/auth/reset', token=False)
         response = self.login('john@example.com', NEW_PASSWORD)
-        self.assertFlashed(response, 'Invalid email or password.')
+        self.assertFlashed(response, INVALID_LOGIN)
         response = self.login('john@example.com', THIRD_PASSWORD)
         self.assertGreets(response, 'john')
 
         # -- 9. change email: the link goes to the NEW address ------------
         response = self.submit('/auth/change_email', dict(
             email='john.smith@example.org', password=THIRD_PASSWORD))
-        self.assertFlashed(
-            response, 'An email with instructions to confirm your new '
-            'email address has been sent to you.')
+        self.assertFlashed(response, EMAIL_CHANGE_SENT)
         link = self.read_email('john.smith@example.org',
-                               'Confirm your email address',
-                               '/auth/change_email/')
+                               EMAIL_CHANGE_SUBJECT, '/auth/change_email/')
         self.assertIsNotNone(self.get_user('john@example.com'),
                              'email changed before the link was followed')
         response = self.client.get(link, follow_redirects=True)
-        self.assertFlashed(response, 'Your email address has been updated.')
+        self.assertFlashed(response, EMAIL_UPDATED)
         self.assertIsNone(self.get_user('john@example.com'))
-        notice = self.read_notice('john@example.com',
-                                  'Your email address has been changed')
+        notice = self.read_notice('john@example.com', EMAIL_CHANGED_SUBJECT)
         self.assertIn('changed from john@example.com', text_part(notice))
 
         # -- 10. log in with the new address, not the old one -------------
         self.logout()
         response = self.login('john@example.com', THIRD_PASSWORD)
-        self.assertFlashed(response, 'Invalid email or password.')
+        self.assertFlashed(response, INVALID_LOGIN)
         response = self.login('john.smith@example.org', THIRD_PASSWORD)
         self.assertGreets(response, 'john')
         self.assertEqual(self.user_count(), 1)

@@ -8,23 +8,19 @@ import threading
 import time
 from types import SimpleNamespace
 
-from app.auth.views import (CONFIRMATION_NOT_SENT,
-                            CONFIRMATION_NOT_SENT_AFTER_REGISTER,
-                            EMAIL_CHANGE_NOT_SENT, RESET_NOT_SENT)
 from app.email import send_email
 from tests.faults import RefusingMailSink, StallingSMTPServer
+from tests.messages import (
+    CONFIRM_RESENT, CONFIRM_SENT, CONFIRM_SUBJECT, CONFIRMATION_NOT_SENT,
+    CONFIRMATION_NOT_SENT_AFTER_REGISTER, CONFIRMED, EMAIL_CHANGE_NOT_SENT,
+    EMAIL_CHANGE_SENT, EMAIL_CHANGE_SUBJECT, RESET_NOT_SENT, RESET_SENT,
+    RESET_SUBJECT)
 from tests.support import (PASSWORD, FlaskyTestCase, MailSink, flashes,
                            free_port, link_in)
 
 USER = SimpleNamespace(username='john')
 TIMEOUT = 0.5           # MAIL_TIMEOUT of these tests, in seconds
 SLACK = 3              # what a slow machine may add to it, in seconds
-CONFIRM_SENT = 'A confirmation email has been sent to you by email.'
-CONFIRM_RESENT = 'A new confirmation email has been sent to you by email.'
-RESET_SENT = ('An email with instructions to reset your password has been '
-              'sent to you.')
-EMAIL_CHANGE_SENT = ('An email with instructions to confirm your new email '
-                     'address has been sent to you.')
 
 
 class FailingMailTestCase(FlaskyTestCase):
@@ -83,8 +79,7 @@ class RegisterTestCase(FailingMailTestCase):
         with self.assertLogs(self.app.logger, 'ERROR') as logs:
             response = self.register()
         self.assertAccountKept(response)
-        self.assertLoggedFailure(logs, 'Confirm Your Account',
-                                 'john@example.com')
+        self.assertLoggedFailure(logs, CONFIRM_SUBJECT, 'john@example.com')
         self.assertIsInstance(logs.records[0].exc_info[1],
                               ConnectionRefusedError)
 
@@ -97,8 +92,7 @@ class RegisterTestCase(FailingMailTestCase):
         [msg] = sink.wait_for(1)
         self.assertEqual(msg['To'], 'john@example.com')
         response = self.client.get(link_in(msg), follow_redirects=True)
-        self.assertIn('You have confirmed your account. Thanks!',
-                      flashes(self.page(response)))
+        self.assertIn(CONFIRMED, flashes(self.page(response)))
         self.assertTrue(self.get_user('john@example.com').confirmed)
 
     def test_recipient_refused_keeps_account(self):
@@ -106,8 +100,7 @@ class RegisterTestCase(FailingMailTestCase):
         with self.assertLogs(self.app.logger, 'ERROR') as logs:
             response = self.register()
         self.assertAccountKept(response)
-        self.assertLoggedFailure(logs, 'Confirm Your Account',
-                                 'john@example.com')
+        self.assertLoggedFailure(logs, CONFIRM_SUBJECT, 'john@example.com')
         self.assertEqual(sink.messages, [])
 
     def test_silent_server_answers_within_the_timeout(self):
@@ -117,8 +110,7 @@ class RegisterTestCase(FailingMailTestCase):
         self.assertEqual(server.connections, 1)
         self.assertLess(elapsed, TIMEOUT + SLACK)
         self.assertAccountKept(response)
-        self.assertLoggedFailure(logs, 'Confirm Your Account',
-                                 'john@example.com')
+        self.assertLoggedFailure(logs, CONFIRM_SUBJECT, 'john@example.com')
 
     def test_trickling_server_is_cut_off_by_the_deadline(self):
         # Every read gets a line in time, so only the deadline on the
@@ -179,8 +171,7 @@ class OtherEmailsTestCase(FailingMailTestCase):
         self.assertEqual(response.request.path, '/auth/unconfirmed')
         self.assertEqual(flashes(self.page(response)),
                          [CONFIRMATION_NOT_SENT])
-        self.assertLoggedFailure(logs, 'Confirm Your Account',
-                                 'john@example.com')
+        self.assertLoggedFailure(logs, CONFIRM_SUBJECT, 'john@example.com')
 
     def test_reset_request_with_server_down_says_so(self):
         self.add_user()
@@ -192,8 +183,7 @@ class OtherEmailsTestCase(FailingMailTestCase):
         self.assertEqual(response.request.path, '/auth/reset')
         self.assertEqual(flashes(self.page(response)), [RESET_NOT_SENT])
         self.assertIn('name="email"', self.page(response))
-        self.assertLoggedFailure(logs, 'Reset Your Password',
-                                 'john@example.com')
+        self.assertLoggedFailure(logs, RESET_SUBJECT, 'john@example.com')
 
     def test_reset_request_for_unknown_address_sends_nothing(self):
         self.server_down()
@@ -213,8 +203,7 @@ class OtherEmailsTestCase(FailingMailTestCase):
         self.assertEqual(response.request.path, '/auth/change_email')
         self.assertEqual(flashes(self.page(response)),
                          [EMAIL_CHANGE_NOT_SENT])
-        self.assertLoggedFailure(logs, 'Confirm your email address',
-                                 'new@example.com')
+        self.assertLoggedFailure(logs, EMAIL_CHANGE_SUBJECT, 'new@example.com')
         self.assertEqual(self.get_user('john@example.com').email,
                          'john@example.com')
 
@@ -237,7 +226,7 @@ class SMTPTimeoutTestCase(FailingMailTestCase):
         def send():
             with self.app.test_request_context():
                 outcome['thread'] = send_email(
-                    'john@example.com', 'Confirm Your Account',
+                    'john@example.com', CONFIRM_SUBJECT,
                     'auth/email/confirm', user=USER, token='t')
 
         self.server_stalling('silent')

@@ -20,6 +20,7 @@ import sqlalchemy.orm as so
 
 from app import create_app, db
 from app.models import User
+from bench.server import clean_environ
 from tests import test_cli as cli
 from tests.support import CommandTestCase, FlaskyTestCase
 
@@ -49,12 +50,9 @@ class MigrationsTestCase(CommandTestCase):
             hide_password=False)
         self.engine = sa.create_engine(self.url)
         self.addCleanup(self.engine.dispose)
-        env = {key: value for key, value in os.environ.items()
-               if key not in cli.UNWANTED
-               and not key.startswith('FLASK_RUN_')}
-        env.update(DEV_DATABASE_URL=self.url, PYTHONDONTWRITEBYTECODE='1',
-                   FLASK_SKIP_DOTENV='1')
-        self.env = env
+        self.env = clean_environ(
+            DEV_DATABASE_URL=self.url, PYTHONDONTWRITEBYTECODE='1',
+            FLASK_SKIP_DOTENV='1')
 
     def drop_database(self, server, name):
         self.engine.dispose()

@@ -4,8 +4,6 @@ from flask import request
 
 from tests.support import FlaskyTestCase
 
-INVALID = 'Invalid email or password.'
-
 
 class ProxyTestCase(FlaskyTestCase):
     csrf = False

@@ -6,19 +6,19 @@ Requests are released together by a barrier, from threads of their own.
 Each race must end with exactly one winner, every other answer the form's
 own message, and no 5xx.
 """
-import contextlib
 import threading
-import unittest
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash
 
-from app import create_app, db
+from app import db
 from app.models import User
-from config import TestingConfig
+from bench.server import Browser
 from tests import scratchdb
-from tests.server import Browser, Server
-from tests.support import PASSWORD, MailSink, field_errors
+from tests.messages import (EMAIL_TAKEN, PASSWORD_CHANGED_SUBJECT,
+                            USERNAME_TAKEN)
+from tests.support import PASSWORD, ServerTestCase, field_errors
 
 REGISTRATIONS = 20        # simultaneous registrations of one email
 RESET_ROUNDS = 5          # a reset link posted twice at once, this often
@@ -53,51 +53,26 @@ def run_together(actions, timeout=60):
     return results
 
 
-class RacesTestCase(unittest.TestCase):
+def location(response):
+    """The path a redirect points to."""
+    return urlsplit(response.headers.get('Location', '')).path
+
+
+class RacesTestCase(ServerTestCase):
     races_run = 0
 
     @classmethod
     def setUpClass(cls):
-        stack = contextlib.ExitStack()
-        cls.addClassCleanup(stack.close)
-        cls.url, _ = stack.enter_context(
-            scratchdb.scratch_database('races'))
-        cls.mail = MailSink()
-        cls.mail.start()
-        stack.callback(cls.mail.stop)
-        # The hash's cost is not what races: a cheap one, as in testing.
-        cls.server = Server(cls.url, mail_port=cls.mail.port, extra_env={
-            'FLASKY_PASSWORD_HASH_METHOD':
-                TestingConfig.FLASKY_PASSWORD_HASH_METHOD})
-        stack.callback(cls.server.close)
-        # This process's view of the same database and secret key.
-        cls.app = create_app(type('RaceCheckConfig', (TestingConfig,), {
-            'SQLALCHEMY_DATABASE_URI': cls.url,
-            'SECRET_KEY': cls.server.secret_key}))
+        super().setUpClass()
+        cls.server = cls.start_server(workers=2, threads=8)
+        # Tokens made here must be ones the server accepts.
+        cls.db_app.config['SECRET_KEY'] = cls.server.secret_key
 
-        def dispose():
-            with cls.app.app_context():
-                db.engine.dispose()
-        stack.callback(dispose)
-        # The schema from the models (tests/test_cli.py checks that the
-        # migrations make the same one).
-        with cls.app.app_context():
-            db.create_all()
-        cls.server.start()
-
-    def setUp(self):
-        self.mail.clear()
-
-    def tearDown(self):
-        log = self.server.log()
-        for sign in ('Traceback', 'Exception on', 'Could not send'):
-            if sign in log:
-                at = log.index(sign)
-                self.fail('the server logged an error:\n'
-                          + log[max(0, at - 200):at + 1500])
+    def browser(self):
+        return Browser(self.server.port)
 
     def users_with_email(self, email):
-        with self.app.app_context():
+        with self.db_app.app_context():
             return db.session.scalar(sa.select(sa.func.count(User.id)).where(
                 User.email == email))
 
@@ -107,7 +82,7 @@ class RacesTestCase(unittest.TestCase):
 
     def test_registrations_of_one_email_at_once(self):
         email = 'race@example.com'
-        browsers = [Browser(self.server) for _ in range(REGISTRATIONS)]
+        browsers = [self.browser() for _ in range(REGISTRATIONS)]
         tokens = [b.form('/auth/register') for b in browsers]
 
         def register(i):
@@ -121,10 +96,10 @@ class RacesTestCase(unittest.TestCase):
         won = [r for r in responses if r.status == 302]
         lost = [r for r in responses if r.status != 302]
         self.assertEqual(len(won), 1, [r.status for r in responses])
-        self.assertEqual(won[0].location, '/auth/login')
+        self.assertEqual(location(won[0]), '/auth/login')
         for r in lost:
             self.assertEqual(r.status, 200)
-            self.assertIn('Email already registered.', field_errors(r.text))
+            self.assertIn(EMAIL_TAKEN, field_errors(r.text))
         self.assertEqual(self.users_with_email(email), 1)
         self.assertEqual(len(self.mail.wait_for(1)), 1)
 
@@ -132,7 +107,7 @@ class RacesTestCase(unittest.TestCase):
         for n in range(DOUBLE_CLICK_ROUNDS):
             with self.subTest(round=n):
                 email = f'double{n}@example.com'
-                browser = Browser(self.server)
+                browser = self.browser()
                 fields = dict(
                     csrf_token=browser.form('/auth/register'), email=email,
                     username=f'double{n}', password=PASSWORD,
@@ -145,25 +120,20 @@ class RacesTestCase(unittest.TestCase):
                 self.assertEqual(statuses, [200, 302])
                 lost = next(r for r in responses if r.status == 200)
                 self.assertTrue(
-                    {'Email already registered.', 'Username already in use.'}
+                    {EMAIL_TAKEN, USERNAME_TAKEN}
                     & set(field_errors(lost.text)), field_errors(lost.text))
                 self.assertEqual(self.users_with_email(email), 1)
 
     def test_reset_link_posted_twice_at_once(self):
-        with self.app.app_context():
-            user = User(email='reset@example.com', username='resetter',
-                        password=PASSWORD, confirmed=True)
-            db.session.add(user)
-            db.session.commit()
-            user_id = user.id
+        user_id = self.add_user('reset@example.com', 'resetter')
         for n in range(RESET_ROUNDS):
             with self.subTest(round=n):
                 self.mail.clear()
-                with self.app.app_context():
+                with self.db_app.app_context():
                     token = db.session.get(User, user_id) \
                         .generate_reset_token()
                 path = f'/auth/reset/{token}'
-                browsers = [Browser(self.server) for _ in NEW_PASSWORDS]
+                browsers = [self.browser() for _ in NEW_PASSWORDS]
                 csrf = [b.form(path) for b in browsers]
 
                 def reset(i):
@@ -174,18 +144,18 @@ class RacesTestCase(unittest.TestCase):
                 responses = run_together([reset(0), reset(1)])
                 RacesTestCase.races_run += 1
                 self.assertNoServerError(responses)
-                locations = sorted(r.location for r in responses)
+                locations = sorted(location(r) for r in responses)
                 self.assertEqual(locations, ['/auth/login', '/auth/reset'])
-                winner = [r.location for r in responses].index(
+                winner = [location(r) for r in responses].index(
                     '/auth/login')
-                with self.app.app_context():
+                with self.db_app.app_context():
                     password_hash = db.session.get(
                         User, user_id).password_hash
                 self.assertTrue(check_password_hash(
                     password_hash, NEW_PASSWORDS[winner]))
                 # One change, so one notice.
                 notices = [m for m in self.mail.wait_for(1)
-                           if 'password has been changed' in m['Subject']]
+                           if PASSWORD_CHANGED_SUBJECT in m['Subject']]
                 self.assertEqual(len(notices), 1)
 
     @classmethod

@@ -2,6 +2,7 @@
 reopens, with Flask-Login's 'strong' session protection on."""
 import unittest
 
+from tests.messages import HELLO_STRANGER, hello
 from tests.support import FlaskyTestCase
 
 
@@ -24,10 +25,10 @@ class RememberMeTestCase(FlaskyTestCase):
             with self.subTest(path=path):
                 response = client.get(path)
                 self.assertEqual(response.status_code, 200)
-                self.assertNotIn('Hello, Stranger!', self.page(response))
+                self.assertNotIn(HELLO_STRANGER, self.page(response))
                 self.assertIn('Account', self.page(response))
         self.assertIsNotNone(client.get_cookie('remember_token'))
-        self.assertIn('Hello, john!', self.page(client.get('/')))
+        self.assertIn(hello('john'), self.page(client.get('/')))
 
     def test_session_taken_elsewhere_is_still_refused(self):
         # The session the remember cookie started is bound to this

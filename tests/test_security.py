@@ -26,25 +26,17 @@ from zxcvbn import zxcvbn
 import config
 from app import create_app, db
 from app.models import User
+from tests.messages import (
+    CONFIRM_BAD, EMAIL_CHANGED_SUBJECT, EMAIL_UPDATED, INVALID_LOGIN,
+    INVALID_PASSWORD, INVALID_REQUEST, PASSWORD_CHANGED_SUBJECT,
+    PASSWORD_UPDATED, RESET_BAD, SUBJECT_PREFIX, TOO_EASY, TOO_LONG,
+    TOO_SHORT, USERNAME_TAKEN, logged_in_as, too_long)
 from tests.support import (NEW_PASSWORD, PASSWORD, FlaskyTestCase,
                            csrf_token, field_errors, flashes, html_part,
                            link_in, text_part)
 
 THIRD_PASSWORD = 'grey elephant umbrella waltz'
 
-PASSWORD_UPDATED = 'Your password has been updated.'
-RESET_BAD = 'The password reset link is invalid or has expired.'
-CONFIRM_BAD = 'The confirmation link is invalid or has expired.'
-EMAIL_UPDATED = 'Your email address has been updated.'
-INVALID_REQUEST = 'Invalid request.'
-INVALID_LOGIN = 'Invalid email or password.'
-USERNAME_TAKEN = 'Username already in use.'
-TOO_SHORT = 'Password must be at least 8 characters long.'
-TOO_LONG = 'Password must be at most 128 characters long.'
-TOO_EASY = 'This password is too easy to guess.'
-
-PASSWORD_CHANGED_SUBJECT = '[Flasky] Your password has been changed'
-EMAIL_CHANGED_SUBJECT = '[Flasky] Your email address has been changed'
 
 # 129 characters: one more than FLASKY_PASSWORD_MAX_LENGTH.
 LONG_PASSWORD = ('correct horse battery staple ' * 5)[:129]
@@ -161,8 +153,7 @@ class SecurityTestCase(FlaskyTestCase):
             self.assertIn('/auth/login', response.headers['Location'])
             return False
         self.assertEqual(response.status_code, 200)
-        self.assertIn(f'You are logged in as {username}.',
-                      self.page(response))
+        self.assertIn(logged_in_as(username), self.page(response))
         return True
 
     def post(self, url, data, follow_redirects=True):
@@ -648,8 +639,7 @@ class PasswordPolicySettingsTestCase(SecurityTestCase):
         self.use_app(FLASKY_PASSWORD_MAX_LENGTH=20)
         self.assertGreater(len(PASSWORD), 20)
         response = self.register(password=PASSWORD)
-        self.assertEqual(field_errors(self.page(response)),
-                         ['Password must be at most 20 characters long.'])
+        self.assertEqual(field_errors(self.page(response)), [too_long(20)])
         self.assertEqual(self.user_count(), 0)
 
     def test_raised_min_score_refuses_a_fair_password(self):
@@ -850,7 +840,8 @@ class PasswordChangedNoticeTestCase(SecurityTestCase):
 
     def read_notice(self, stamps):
         [msg] = self.mail.wait_for(1)
-        self.assertEqual(msg['Subject'], PASSWORD_CHANGED_SUBJECT)
+        self.assertEqual(msg['Subject'],
+                         SUBJECT_PREFIX + PASSWORD_CHANGED_SUBJECT)
         self.assertEqual(msg['To'], 'john@example.com')
         text, html = text_part(msg), html_part(msg)
         for label, part in [('text', text), ('html', html)]:
@@ -877,8 +868,7 @@ class PasswordChangedNoticeTestCase(SecurityTestCase):
     def test_refused_password_change_sends_no_notice(self):
         self.login()
         response = self.change_password(old=THIRD_PASSWORD)
-        self.assertEqual(flashes(self.page(response)),
-                         ['Invalid password.'])
+        self.assertEqual(flashes(self.page(response)), [INVALID_PASSWORD])
         self.assertNoMail()
 
     def test_refused_reset_sends_no_notice(self):
@@ -909,7 +899,8 @@ class EmailChangedNoticeTestCase(SecurityTestCase):
             stamps = utc_stamps(lambda: self.assertEqual(
                 flashes(self.page(self.change_email())), [EMAIL_UPDATED]))
         [msg] = self.mail.wait_for(1)
-        self.assertEqual(msg['Subject'], EMAIL_CHANGED_SUBJECT)
+        self.assertEqual(msg['Subject'],
+                         SUBJECT_PREFIX + EMAIL_CHANGED_SUBJECT)
         self.assertEqual(msg['To'], 'john@example.com')
         for label, part in [('text', text_part(msg)),
                             ('html', html_part(msg))]:

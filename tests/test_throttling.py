@@ -7,14 +7,8 @@ limits in their test case's `config` where that saves requests.
 import os
 import subprocess
 import sys
-import tempfile
-import time
 import unittest
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
-from http.cookiejar import CookieJar
 from unittest import mock
 
 import redis
@@ -22,27 +16,17 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import create_app, db, limiter
 from app.main.errors import wait_in_words
-from config import TestingConfig, config
-from tests.support import (NEW_PASSWORD, PASSWORD, FlaskyTestCase, csrf_token,
-                           flashes, free_port, stop_process)
+from bench.server import Browser, clean_environ
+from config import TestingConfig
+from tests.messages import (CONFIRM_RESENT, HELLO_STRANGER, INVALID_LOGIN,
+                            RESET_SENT, TOO_MANY_REQUESTS, TRIED_TOO_OFTEN,
+                            please_wait)
+from tests.support import (NAVBAR_BRAND, NEW_PASSWORD, PASSWORD,
+                           FlaskyTestCase, ServerTestCase,
+                           flashes)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-NAVBAR_BRAND = '<a class="navbar-brand" href="/">Flasky</a>'
-INVALID_LOGIN = 'Invalid email or password.'
-RESET_SENT = ('An email with instructions to reset your password has been '
-              'sent to you.')
-CONFIRM_RESENT = 'A new confirmation email has been sent to you by email.'
 REDIS_URL = 'redis://127.0.0.1:6379'
-
-# The limits the issue asked for, by setting name.
-DEFAULT_LIMITS = {
-    'FLASKY_LIMIT_LOGIN_PER_IP': '10 per minute',
-    'FLASKY_LIMIT_LOGIN_PER_ACCOUNT': '5 per 5 minutes',
-    'FLASKY_LIMIT_RESET_PER_IP': '5 per 15 minutes',
-    'FLASKY_LIMIT_RESET_PER_EMAIL': '3 per hour',
-    'FLASKY_LIMIT_REGISTER_PER_IP': '5 per hour',
-    'FLASKY_LIMIT_RESEND_PER_USER': '3 per 15 minutes',
-}
 
 
 class ThrottlingTestCase(FlaskyTestCase):
@@ -76,13 +60,11 @@ class ThrottlingTestCase(FlaskyTestCase):
         self.assertLessEqual(retry_after, window + 1)
         page = self.page(response)
         self.assertIn(NAVBAR_BRAND, page)
-        self.assertIn('<h1>Too Many Requests</h1>', page)
-        self.assertIn('You have tried this too many times for now. '
-                      'Please wait ', page)
+        self.assertIn(f'<h1>{TOO_MANY_REQUESTS}</h1>', page)
+        self.assertIn(TRIED_TOO_OFTEN, page)
 
     def assertNotLoggedIn(self):
-        self.assertIn('Hello, Stranger!',
-                      self.page(self.client.get('/')))
+        self.assertIn(HELLO_STRANGER, self.page(self.client.get('/')))
 
 
 class LoginThrottlingTestCase(ThrottlingTestCase):
@@ -104,8 +86,7 @@ class LoginThrottlingTestCase(ThrottlingTestCase):
         self.fail_logins(5)
         response = self.attempt_login()
         self.assertThrottled(response, 300)
-        self.assertIn('Please wait 5 minutes, then try again.',
-                      self.page(response))
+        self.assertIn(please_wait('5 minutes'), self.page(response))
 
     def test_right_password_is_refused_over_the_limit(self):
         self.fail_logins(5)
@@ -355,39 +336,18 @@ class ThrottlingBackOnTestCase(ThrottlingTestCase):
         self.assertThrottled(self.attempt_login(), 300)
 
 
-class AppWideLimitTestCase(ThrottlingTestCase):
-    """The site sets no app-wide limit, but a deployment that does gets
-    it: Flask-Limiter's check before every request stays for it."""
-    config = dict(RATELIMIT_DEFAULT='2 per minute')
-
-    def test_every_page_is_limited(self):
-        for _ in range(2):
-            self.assertEqual(self.client.get('/secret').status_code, 302)
-        self.assertThrottled(self.client.get('/secret'), 60)
-
-
 class ThrottlingConfigTestCase(unittest.TestCase):
 
-    def test_every_config_throttles_with_the_default_limits(self):
-        for name, config_class in config.items():
-            with self.subTest(config=name):
-                self.assertIs(config_class.RATELIMIT_ENABLED, True)
-                self.assertIs(config_class.RATELIMIT_HEADERS_ENABLED, True)
-                for setting, limit in DEFAULT_LIMITS.items():
-                    self.assertEqual(getattr(config_class, setting), limit)
-
     def read_config(self, **env):
-        full_env = {key: value for key, value in os.environ.items()
-                    if not key.startswith('RATELIMIT_')}
-        full_env.update(env, PYTHONDONTWRITEBYTECODE='1')
         code = ('import config\n'
                 'for name in ("development", "production", "testing"):\n'
                 '    c = config.config[name]\n'
                 '    print(name, c.RATELIMIT_STORAGE_URI,'
                 ' c.RATELIMIT_KEY_PREFIX)\n')
-        result = subprocess.run([sys.executable, '-c', code], cwd=ROOT,
-                                env=full_env, capture_output=True,
-                                text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, '-c', code], cwd=ROOT, capture_output=True,
+            env=clean_environ(PYTHONDONTWRITEBYTECODE='1', **env),
+            text=True, timeout=60)
         self.assertEqual(result.returncode, 0, result.stderr)
         return result.stdout.splitlines()
 
@@ -411,196 +371,67 @@ class ThrottlingConfigTestCase(unittest.TestCase):
                 self.assertEqual(wait_in_words(seconds), words)
 
 
-# -- two server processes ----------------------------------------------
-
-TIMEOUT = 60           # seconds, for any one command
-SERVER_START = 20      # seconds, for a server to answer
-HTTP_TIMEOUT = 10      # seconds, for one request
-
-# What the caller's environment must not pass to the servers.
-UNWANTED = ('FLASK_APP', 'FLASK_CONFIG', 'FLASK_COVERAGE', 'FLASK_DEBUG',
-            'FLASK_ENV', 'DATABASE_URL', 'DEV_DATABASE_URL',
-            'TEST_DATABASE_URL', 'SECRET_KEY', 'PYTHONSTARTUP',
-            'MAIL_SERVER')
-
-
-class Browser:
-    """A visitor of one server: cookies kept, no proxy, CSRF tokens read
-    from the forms."""
-
-    def __init__(self, base_url):
-        self.base_url = base_url
-        self.opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({}),
-            urllib.request.HTTPCookieProcessor(CookieJar()))
-
-    def open(self, path, data=None):
-        """(status, headers, body); errors are answers too."""
-        if data is not None:
-            data = urllib.parse.urlencode(data).encode()
-        try:
-            with self.opener.open(self.base_url + path, data,
-                                  timeout=HTTP_TIMEOUT) as response:
-                return (response.status, response.headers,
-                        response.read().decode())
-        except urllib.error.HTTPError as error:
-            with error:
-                return error.code, error.headers, error.read().decode()
-
-    def login(self, email, password):
-        status, _, page = self.open('/auth/login')
-        if status != 200:
-            raise AssertionError(f'GET /auth/login: {status}\n{page}')
-        return self.open('/auth/login', dict(
-            email=email, password=password, csrf_token=csrf_token(page)))
-
-
-class SharedStorageTestCase(unittest.TestCase):
-    """Two `manage.py runserver` processes on one database: their
-    counters are shared through Redis, and only through Redis."""
+class SharedStorageTestCase(ServerTestCase):
+    """Servers of one site (one process each) on one database: two that
+    count in Redis share their counters, and only through Redis; two that
+    count in memory, the control, each count alone."""
 
     @classmethod
     def setUpClass(cls):
-        # One database for the class: the tests only read its two users.
-        cls.tmp_dir = tempfile.TemporaryDirectory()
-        cls.tmp = cls.tmp_dir.name
-        env = {key: value for key, value in os.environ.items()
-               if key not in UNWANTED and not key.startswith('FLASK_RUN_')
-               and not key.startswith('RATELIMIT_')}
-        env.update(
-            FLASK_CONFIG='development', FLASK_DEBUG='0',
-            DEV_DATABASE_URL='sqlite:///' + os.path.join(cls.tmp,
-                                                         'shared.sqlite'),
-            PYTHONDONTWRITEBYTECODE='1', FLASK_SKIP_DOTENV='1',
-            # The hash's cost is not what is counted: a cheap one, as in
-            # testing (the development default, scrypt, costs ~0.1 s of
-            # CPU per login).
-            FLASKY_PASSWORD_HASH_METHOD=TestingConfig
-            .FLASKY_PASSWORD_HASH_METHOD)
-        cls.base_env = env
+        cls.redis = redis.Redis.from_url(REDIS_URL, socket_timeout=5,
+                                         socket_connect_timeout=5)
+        cls.addClassCleanup(cls.redis.close)
         try:
-            cls.manage('deploy')
-            output = cls.manage('shell', input=(
-                "db.session.add(User(email='john@example.com', "
-                "username='john', password='cat', confirmed=True))\n"
-                "db.session.add(User(email='susan@example.com', "
-                "username='susan', password='dog', confirmed=True))\n"
-                "db.session.commit()\n"
-                "print(len(db.session.scalars(db.select(User)).all()),"
-                " 'users')\n"))
-            if '2 users' not in output:
-                raise AssertionError('users not added:\n' + output)
-        except BaseException:
-            cls.tmp_dir.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp_dir.cleanup()
-
-    @classmethod
-    def manage(cls, *args, input=None):
-        result = subprocess.run(
-            [sys.executable, 'manage.py', *args], cwd=ROOT,
-            env=cls.base_env, input=input, capture_output=True, text=True,
-            timeout=TIMEOUT)
-        output = result.stdout + result.stderr
-        if result.returncode != 0 or 'Traceback' in output:
-            raise AssertionError(
-                f'manage.py {" ".join(args)} failed:\n{output}')
-        return output
-
-    def setUp(self):
-        # Counters of this run only, in Redis as in memory.
-        self.prefix = f'flasky-test-{uuid.uuid4().hex}'
-        self.env = dict(self.base_env, RATELIMIT_KEY_PREFIX=self.prefix)
-        self.logs = []
-
-    def start_server(self, name, **env):
-        """A server process; stopped at cleanup. Returns (browser, log)."""
-        port = free_port()
-        log_path = os.path.join(self.tmp, f'server-{name}.log')
-        with open(log_path, 'w') as log:
-            proc = subprocess.Popen(
-                [sys.executable, 'manage.py', 'runserver',
-                 '--host', '127.0.0.1', '--port', str(port), '--no-reload'],
-                cwd=ROOT, env=dict(self.env, **env),
-                stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT)
-        self.addCleanup(stop_process, proc)
-        return Browser(f'http://127.0.0.1:{port}'), proc, log_path
-
-    def wait_until_serving(self, browser, proc, log_path):
-        deadline = time.monotonic() + SERVER_START
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                status, _, _ = browser.open('/auth/login')
-                if status == 200:
-                    return
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            time.sleep(0.05)
-        with open(log_path) as log:
-            self.fail(f'server at {browser.base_url} did not answer:\n'
-                      + log.read())
-
-    def start_servers(self, **env):
-        servers = [self.start_server(name, **env) for name in 'AB']
-        self.logs = [log_path for _, _, log_path in servers]
-        for server in servers:
-            self.wait_until_serving(*server)
-        return [browser for browser, _, _ in servers]
-
-    def server_logs(self):
-        text = ''
-        for path in self.logs:
-            with open(path) as log:
-                text += f'--- {os.path.basename(path)} ---\n{log.read()}'
-        return text
-
-    def assertFailedLogin(self, answer):
-        status, _, page = answer
-        self.assertEqual(status, 200, self.server_logs())
-        self.assertIn(INVALID_LOGIN, page)
-
-    def assertThrottled(self, answer):
-        status, headers, page = answer
-        self.assertEqual(status, 429, self.server_logs())
-        self.assertGreater(int(headers['Retry-After']), 0)
-        self.assertIn(NAVBAR_BRAND, page)
-        self.assertIn('<h1>Too Many Requests</h1>', page)
-
-    def redis_client(self):
-        client = redis.Redis.from_url(REDIS_URL, socket_timeout=5,
-                                      socket_connect_timeout=5)
-        self.addCleanup(client.close)
-        try:
-            client.ping()
+            cls.redis.ping()
         except redis.RedisError as exc:
-            self.fail(f'Redis is not reachable at {REDIS_URL} ({exc}). '
-                      'This test needs the local Redis server running.')
-        return client
+            raise AssertionError(
+                f'Redis is not reachable at {REDIS_URL} ({exc}). These '
+                'tests need the local Redis server running.') from None
+        # Counters of this run only, deleted afterwards.
+        cls.prefix = f'flasky-test-{uuid.uuid4().hex}'
+        cls.addClassCleanup(cls.delete_counters)
+        super().setUpClass()
+        cls.add_user('john@example.com', 'john', 'cat')
+        cls.add_user('susan@example.com', 'susan', 'dog')
+        shared = dict(RATELIMIT_STORAGE_URI=REDIS_URL,
+                      RATELIMIT_KEY_PREFIX=cls.prefix)
+        cls.shared = [cls.start_server(workers=1, **shared)
+                      for _ in range(2)]
+        cls.alone = [cls.start_server(workers=1) for _ in range(2)]
 
-    def delete_keys(self, client):
-        for key in client.scan_iter(match=f'LIMITS:LIMITER/{self.prefix}/*'):
-            client.delete(key)
+    @classmethod
+    def counters(cls):
+        return list(cls.redis.scan_iter(
+            match=f'LIMITS:LIMITER/{cls.prefix}/*'))
+
+    @classmethod
+    def delete_counters(cls):
+        for key in cls.counters():
+            cls.redis.delete(key)
+
+    def assertFailedLogin(self, response):
+        self.assertEqual(response.status, 200)
+        self.assertEqual(flashes(response.text), [INVALID_LOGIN])
+
+    def assertThrottled(self, response):
+        self.assertEqual(response.status, 429)
+        self.assertGreater(int(response.headers['Retry-After']), 0)
+        self.assertIn(NAVBAR_BRAND, response.text)
+        self.assertIn(f'<h1>{TOO_MANY_REQUESTS}</h1>', response.text)
 
     def test_account_limit_holds_across_servers_through_redis(self):
-        client = self.redis_client()
-        self.addCleanup(self.delete_keys, client)
-        a, b = self.start_servers(RATELIMIT_STORAGE_URI=REDIS_URL)
+        a, b = [Browser(server.port) for server in self.shared]
         for _ in range(5):
             self.assertFailedLogin(a.login('john@example.com', 'wrong'))
         self.assertThrottled(b.login('john@example.com', 'cat'))
         # It is the account's limit, not the address's: B still answers
         # for another account.
         self.assertFailedLogin(b.login('susan@example.com', 'wrong'))
-        self.assertTrue(list(client.scan_iter(
-            match=f'LIMITS:LIMITER/{self.prefix}/*')),
-            'no counters in Redis under this run\'s prefix')
+        self.assertTrue(self.counters(),
+                        "no counters in Redis under this run's prefix")
 
     def test_control_with_memory_storage_each_server_counts_alone(self):
-        a, b = self.start_servers()
+        a, b = [Browser(server.port) for server in self.alone]
         for _ in range(5):
             self.assertFailedLogin(a.login('john@example.com', 'wrong'))
         self.assertThrottled(a.login('john@example.com', 'cat'))

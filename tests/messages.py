@@ -1,0 +1,95 @@
+"""The words the site shows its users, as the tests expect them: flashed
+messages, form errors, page headings and email subjects. A change of
+wording is a change of contract (DESIGN.md lists the flashes and form
+errors), made here once.
+"""
+from app.auth.views import (  # noqa: F401
+    CONFIRMATION_NOT_SENT, CONFIRMATION_NOT_SENT_AFTER_REGISTER,
+    EMAIL_CHANGE_NOT_SENT, RESET_NOT_SENT)
+
+# -- flashed messages ------------------------------------------------------
+
+INVALID_LOGIN = 'Invalid email or password.'
+LOGGED_OUT = 'You have been logged out.'
+CONFIRM_SENT = 'A confirmation email has been sent to you by email.'
+CONFIRM_RESENT = 'A new confirmation email has been sent to you by email.'
+CONFIRMED = 'You have confirmed your account. Thanks!'
+CONFIRM_BAD = 'The confirmation link is invalid or has expired.'
+INVALID_PASSWORD = 'Invalid password.'
+PASSWORD_UPDATED = 'Your password has been updated.'
+RESET_SENT = ('An email with instructions to reset your password has been '
+              'sent to you.')
+RESET_BAD = 'The password reset link is invalid or has expired.'
+EMAIL_CHANGE_SENT = ('An email with instructions to confirm your new email '
+                     'address has been sent to you.')
+EMAIL_UPDATED = 'Your email address has been updated.'
+INVALID_REQUEST = 'Invalid request.'
+# Flask-Login's, for a page that needs a login.
+LOGIN_REQUIRED = 'Please log in to access this page.'
+
+# -- form errors -----------------------------------------------------------
+
+EMAIL_TAKEN = 'Email already registered.'
+USERNAME_TAKEN = 'Username already in use.'
+BAD_USERNAME = ('Usernames must have only letters, numbers, dots or '
+                'underscores')
+PASSWORDS_DIFFER = 'Passwords must match.'
+TOO_SHORT = 'Password must be at least 8 characters long.'
+TOO_EASY = 'This password is too easy to guess.'
+
+
+def too_long(limit=128):
+    """The error for a password over FLASKY_PASSWORD_MAX_LENGTH."""
+    return f'Password must be at most {limit} characters long.'
+
+
+TOO_LONG = too_long()
+TOO_LONG_LOWER_CASED = ('Field must be at most 64 characters long in '
+                        'lower case.')
+# WTForms' and Flask-WTF's own.
+REQUIRED = 'This field is required.'
+BAD_EMAIL = 'Invalid email address.'
+EMAIL_LENGTH = 'Field must be between 1 and 64 characters long.'
+CSRF_MISSING = 'The CSRF token is missing.'
+CSRF_INVALID = 'The CSRF token is invalid.'
+
+# -- pages -----------------------------------------------------------------
+
+
+def hello(name):
+    """The home page's heading."""
+    return f'Hello, {name}!'
+
+
+HELLO_STRANGER = hello('Stranger')
+
+
+def logged_in_as(username):
+    """What /secret says."""
+    return f'You are logged in as {username}.'
+
+
+LOGIN_HEADING = 'Login'
+REGISTER_HEADING = 'Register'
+CHANGE_PASSWORD_HEADING = 'Change Your Password'
+RESET_HEADING = 'Reset Your Password'
+UNCONFIRMED = 'You have not confirmed your account yet.'
+NOT_FOUND = 'Not Found'
+SERVER_ERROR = 'Internal Server Error'
+TOO_MANY_REQUESTS = 'Too Many Requests'
+TRIED_TOO_OFTEN = 'You have tried this too many times for now.'
+
+
+def please_wait(wait):
+    """The 429 page's advice, `wait` in words ('5 minutes')."""
+    return f'Please wait {wait}, then try again.'
+
+
+# -- email subjects, each after SUBJECT_PREFIX -----------------------------
+
+SUBJECT_PREFIX = '[Flasky] '
+CONFIRM_SUBJECT = 'Confirm Your Account'
+RESET_SUBJECT = 'Reset Your Password'
+EMAIL_CHANGE_SUBJECT = 'Confirm your email address'
+PASSWORD_CHANGED_SUBJECT = 'Your password has been changed'
+EMAIL_CHANGED_SUBJECT = 'Your email address has been changed'
