@@ -61,7 +61,7 @@ class Config:
     # home page, for visitors without cookies (app/caching.py); 0: never.
     FLASKY_SHARED_CACHE_SECONDS = int(
         os.environ.get('FLASKY_SHARED_CACHE_SECONDS', '60'))
-    # Security headers, sent by Flask-Talisman (see create_app). The
+    # Security headers, sent by Flask-Talisman (app/headers.py). The
     # pages load scripts, styles, images and fonts from this site only.
     FLASKY_CSP = {
         'default-src': "'self'",

@@ -48,26 +48,26 @@ def failed(response):
     return response.status_code != 429 and not succeeded(response)
 
 
-def post_limit(name, **options):
-    """Flask-Limiter's limit `name`, on POST requests only."""
-    return limiter.limit(configured(name), methods=['POST'], **options)
+# Each limit on a form view counts its POSTs only.
+failed_logins_per_ip = limiter.limit(
+    configured('FLASKY_LIMIT_LOGIN_PER_IP'), methods=['POST'],
+    deduct_when=failed, scope='ip')
 
+failed_logins_per_account = limiter.limit(
+    configured('FLASKY_LIMIT_LOGIN_PER_ACCOUNT'), methods=['POST'],
+    key_func=submitted_email, exempt_when=no_email, deduct_when=failed,
+    scope='account')
 
-failed_logins_per_ip = post_limit(
-    'FLASKY_LIMIT_LOGIN_PER_IP', deduct_when=failed, scope='ip')
+reset_requests_per_ip = limiter.limit(
+    configured('FLASKY_LIMIT_RESET_PER_IP'), methods=['POST'], scope='ip')
 
-failed_logins_per_account = post_limit(
-    'FLASKY_LIMIT_LOGIN_PER_ACCOUNT', key_func=submitted_email,
-    exempt_when=no_email, deduct_when=failed, scope='account')
+reset_requests_per_email = limiter.limit(
+    configured('FLASKY_LIMIT_RESET_PER_EMAIL'), methods=['POST'],
+    key_func=submitted_email, exempt_when=no_email, scope='email')
 
-reset_requests_per_ip = post_limit('FLASKY_LIMIT_RESET_PER_IP', scope='ip')
-
-reset_requests_per_email = post_limit(
-    'FLASKY_LIMIT_RESET_PER_EMAIL', key_func=submitted_email,
-    exempt_when=no_email, scope='email')
-
-registrations_per_ip = post_limit(
-    'FLASKY_LIMIT_REGISTER_PER_IP', deduct_when=succeeded, scope='ip')
+registrations_per_ip = limiter.limit(
+    configured('FLASKY_LIMIT_REGISTER_PER_IP'), methods=['POST'],
+    deduct_when=succeeded, scope='ip')
 
 # Under login_required: there is always a user to count against.
 resends_per_user = limiter.limit(
