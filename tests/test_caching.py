@@ -3,6 +3,7 @@ without cookies may be kept by a shared cache; every other page is never
 stored, not by a proxy and not by the browser."""
 import unittest
 
+from tests.messages import hello
 from tests.support import FlaskyTestCase
 
 FORM_PAGES = ('/auth/login', '/auth/register', '/auth/reset')
@@ -54,7 +55,7 @@ class CacheControlTestCase(FlaskyTestCase):
     def test_the_page_after_logging_in_is_not_stored(self):
         self.add_user()
         response = self.login()
-        self.assertIn('Hello, john!', self.page(response))
+        self.assertIn(hello('john'), self.page(response))
         self.assertNotStored(response)
 
     def test_error_pages_are_not_stored(self):

@@ -11,6 +11,7 @@ import unittest
 
 import flask_login
 
+from tests.messages import hello
 from tests.support import FlaskyTestCase
 
 
@@ -47,7 +48,7 @@ class VisitorSessionTestCase(FlaskyTestCase):
         self.client.get('/auth/login')
         before = self.client.get_cookie('session').value
         response = self.login()
-        self.assertIn('Hello, john!', self.page(response))
+        self.assertIn(hello('john'), self.page(response))
         # The favicon asked for with the session from before the login,
         # answered after it: the browser keeps the session it has.
         late = self.app.test_client()
