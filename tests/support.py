@@ -62,6 +62,16 @@ def require_program(path, name, package, environ=None):
     raise unittest.SkipTest(reason)
 
 
+def add_user(app, email, username, password=PASSWORD, confirmed=True):
+    """A user in `app`'s database; its id."""
+    with app.app_context():
+        user = User(email=email, username=username, password=password,
+                    confirmed=confirmed)
+        db.session.add(user)
+        db.session.commit()
+        return user.id
+
+
 class MailSink:
     """An SMTP server on 127.0.0.1 that keeps every message it receives."""
 
@@ -235,12 +245,7 @@ class FlaskyTestCase(MailSinkTestCase):
 
     def add_user(self, email='john@example.com', username='john',
                  password=PASSWORD, confirmed=True):
-        with self.app.app_context():
-            user = User(email=email, username=username, password=password,
-                        confirmed=confirmed)
-            db.session.add(user)
-            db.session.commit()
-            return user.id
+        return add_user(self.app, email, username, password, confirmed)
 
     def get_user(self, email=None, id=None):
         """A detached copy of a user, looked up by email or id, or None."""
@@ -350,12 +355,7 @@ class ServerTestCase(unittest.TestCase):
     @classmethod
     def add_user(cls, email, username, password=PASSWORD):
         """A confirmed user in the class's database; its id."""
-        with cls.db_app.app_context():
-            user = User(email=email, username=username, password=password,
-                        confirmed=True)
-            db.session.add(user)
-            db.session.commit()
-            return user.id
+        return add_user(cls.db_app, email, username, password)
 
     def setUp(self):
         self.mail.clear()
