@@ -1,4 +1,6 @@
 import os
+import secrets
+import tempfile
 from datetime import timedelta
 
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -14,11 +16,42 @@ def env_flag(name, default='false'):
     return os.environ.get(name, default).lower() in ('true', 'on', '1', 'yes')
 
 
+def env_list(name):
+    """A comma-separated list in the environment; [] if unset."""
+    return [item.strip() for item in os.environ.get(name, '').split(',')
+            if item.strip()]
+
+
+def instance_secret_key(app):
+    """A random key, made on first use and kept in the instance folder
+    (git-ignored), so that sessions outlive a restart."""
+    path = os.path.join(app.instance_path, 'secret_key')
+    if not os.path.exists(path):
+        os.makedirs(app.instance_path, exist_ok=True)
+        fd, new = tempfile.mkstemp(dir=app.instance_path)  # mode 0600
+        with os.fdopen(fd, 'w') as f:
+            f.write(secrets.token_hex(32))
+        try:
+            # Whole or not at all, and the first process to start wins.
+            os.link(new, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(new)
+    with open(path) as f:
+        return f.read().strip()
+
+
 class Config:
     # Explicit, so that FLASK_DEBUG in the environment does not reach
     # the testing and production configurations.
     DEBUG = False
-    SECRET_KEY = os.environ.get('SECRET_KEY') or 'hard to guess string'
+    # No fallback in the source: development keeps a key of its own
+    # (instance_secret_key), production refuses to start without one.
+    SECRET_KEY = os.environ.get('SECRET_KEY')
+    # The largest form is well under 64 KiB; a longer body is refused
+    # (413) before it is read.
+    MAX_CONTENT_LENGTH = 64 * 1024
     # No MAIL_SERVER means no SMTP: emails are written to the log instead.
     MAIL_SERVER = os.environ.get('MAIL_SERVER')
     MAIL_PORT = int(os.environ.get('MAIL_PORT', '587'))
@@ -102,7 +135,11 @@ class Config:
     FLASKY_LIMIT_LOGIN_PER_ACCOUNT = '5 per 5 minutes'
     FLASKY_LIMIT_RESET_PER_IP = '5 per 15 minutes'
     FLASKY_LIMIT_RESET_PER_EMAIL = '3 per hour'
-    FLASKY_LIMIT_REGISTER_PER_IP = '5 per hour'
+    # Every register and change-email POST counts, refused ones too:
+    # room for a person's mistakes, not for probing many addresses.
+    FLASKY_LIMIT_REGISTER_PER_IP = '10 per hour'
+    FLASKY_LIMIT_CHANGE_EMAIL_PER_IP = '10 per hour'
+    FLASKY_LIMIT_CHANGE_EMAIL_PER_USER = '5 per hour'
     FLASKY_LIMIT_RESEND_PER_USER = '3 per 15 minutes'
 
     @staticmethod
@@ -115,19 +152,28 @@ class Config:
 
 class DevelopmentConfig(Config):
     DEBUG = True
+    # The Host names the site answers to; any other gets a 400, so that
+    # no emailed link can point elsewhere. `make run` serves 127.0.0.1.
+    TRUSTED_HOSTS = env_list('TRUSTED_HOSTS') or ['localhost', '127.0.0.1']
     SQLALCHEMY_DATABASE_URI = os.environ.get('DEV_DATABASE_URL') or \
         'sqlite:///' + os.path.join(basedir, 'data-dev.sqlite')
 
     @classmethod
     def init_app(cls, app):
         Config.init_app(app)
+        if not app.config['SECRET_KEY']:
+            app.config['SECRET_KEY'] = instance_secret_key(app)
         # Show INFO lines, among them the emails written to the console.
         app.logger.setLevel('INFO')
 
 
 class TestingConfig(Config):
     TESTING = True
-    SECRET_KEY = 'testing secret key'
+    # A new key in every process: no server started with this
+    # configuration signs with a key printed here.
+    SECRET_KEY = secrets.token_hex(32)
+    # The test client's default Host, and the servers the tests start.
+    TRUSTED_HOSTS = ['localhost', '127.0.0.1']
     SQLALCHEMY_DATABASE_URI = os.environ.get('TEST_DATABASE_URL') or \
         'sqlite://'
     WTF_CSRF_ENABLED = False
@@ -153,12 +199,14 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
-    SECRET_KEY = os.environ.get('SECRET_KEY')
     SQLALCHEMY_DATABASE_URI = os.environ.get('DATABASE_URL') or \
         'sqlite:///' + os.path.join(basedir, 'data.sqlite')
     # The site's address: emailed links are built from it, never from the
     # Host header of the request that caused the email.
     SERVER_NAME = os.environ.get('SERVER_NAME')
+    # Host names the site answers to besides SERVER_NAME (init_app adds
+    # it), e.g. an alias; any other Host gets a 400.
+    TRUSTED_HOSTS = env_list('TRUSTED_HOSTS')
     PREFERRED_URL_SCHEME = os.environ.get('PREFERRED_URL_SCHEME', 'https')
     # Sent on HTTPS requests only (directly or X-Forwarded-Proto: https).
     FLASKY_HSTS = True
@@ -180,6 +228,8 @@ class ProductionConfig(Config):
                     f'{name} is not set: the production configuration '
                     f'refuses to start without it. Set the {name} '
                     f'environment variable to {why}.')
+        app.config['TRUSTED_HOSTS'] = [app.config['SERVER_NAME'],
+                                       *app.config['TRUSTED_HOSTS']]
 
 
 config = {

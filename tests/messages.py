@@ -5,7 +5,7 @@ errors), made here once.
 """
 from app.auth.views import (  # noqa: F401
     CONFIRMATION_NOT_SENT, CONFIRMATION_NOT_SENT_AFTER_REGISTER,
-    EMAIL_CHANGE_NOT_SENT, RESET_NOT_SENT)
+    EMAIL_CHANGE_NOT_SENT)
 
 # -- flashed messages ------------------------------------------------------
 
@@ -24,6 +24,8 @@ EMAIL_CHANGE_SENT = ('An email with instructions to confirm your new email '
                      'address has been sent to you.')
 EMAIL_UPDATED = 'Your email address has been updated.'
 INVALID_REQUEST = 'Invalid request.'
+SESSION_ENDED = 'The session has been ended.'
+SESSIONS_ENDED = 'Every other session has been ended.'
 # Flask-Login's, for a page that needs a login.
 LOGIN_REQUIRED = 'Please log in to access this page.'
 

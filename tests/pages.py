@@ -104,7 +104,7 @@ def every_page(case):
 
     case.login()
     for url in ('/', '/secret', '/auth/change-password',
-                '/auth/change_email'):
+                '/auth/change_email', '/auth/sessions', '/auth/logout'):
         get(url, f'{url} (logged in)')
     case.logout()
 
@@ -112,5 +112,6 @@ def every_page(case):
                   confirmed=False)
     case.login(email='susan@example.com')
     get('/auth/unconfirmed')
+    get('/auth/confirm')
     case.logout()
     return pages

@@ -293,7 +293,11 @@ class FlaskyTestCase(MailSinkTestCase):
         return self.submit(url, data)
 
     def logout(self):
-        return self.client.get('/auth/logout', follow_redirects=True)
+        return self.submit('/auth/logout', {})
+
+    def resend_confirmation(self, follow_redirects=True):
+        return self.submit('/auth/confirm', {},
+                           follow_redirects=follow_redirects)
 
     def register(self, email='john@example.com', username='john',
                  password=PASSWORD, password2=None):

@@ -9,6 +9,8 @@ from tests.support import FlaskyTestCase
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 BOOTSTRAP_CSS = '/static/vendor/bootstrap/css/bootstrap.min.css'
+# The site's own, after Bootstrap's.
+STYLESHEETS = [BOOTSTRAP_CSS, '/static/css/flasky.css']
 BOOTSTRAP_JS = '/static/vendor/bootstrap/js/bootstrap.js'
 JQUERY = '/static/vendor/jquery/jquery.min.js'
 SCRIPTS = [JQUERY, BOOTSTRAP_JS, '/static/js/moment-with-locales.min.js',
@@ -35,7 +37,7 @@ class AssetsTestCase(FlaskyTestCase):
             with self.subTest(page=name):
                 parsed = parse(page)
                 self.assertEqual(parsed.scripts, SCRIPTS)
-                self.assertEqual(parsed.stylesheets, [BOOTSTRAP_CSS])
+                self.assertEqual(parsed.stylesheets, STYLESHEETS)
                 # Neither a CDN nor Flask-Bootstrap's bundled copies.
                 self.assertNotIn('/static/bootstrap/', page)
                 self.assertNotIn('cdnjs', page)

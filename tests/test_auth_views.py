@@ -117,8 +117,13 @@ class IndexTestCase(AuthViewsTestCase):
             ('#', 'Account'),
             ('/auth/change-password', 'Change Password'),
             ('/auth/change_email', 'Change Email'),
-            ('/auth/logout', 'Log Out'),
+            ('/auth/sessions', 'Sessions'),
         ])
+        # Log Out is a button that posts a form with the CSRF token.
+        self.assertRegex(self.page(response), re.compile(
+            r'<form method="post" action="/auth/logout">\s*'
+            r'<input name="csrf_token" type="hidden" value="[^"]+">\s*'
+            r'<button type="submit" class="link-button">Log Out</button>'))
 
 
 class SecretTestCase(AuthViewsTestCase):
@@ -441,7 +446,7 @@ class UnconfirmedGateTestCase(AuthViewsTestCase):
         page = self.page(response)
         self.assertIn(hello('john'), page)
         self.assertIn(UNCONFIRMED, page)
-        self.assertIn('href="/auth/confirm"', page)
+        self.assertIn('<form method="post" action="/auth/confirm">', page)
 
     def test_unconfirmed_user_reaches_auth_pages(self):
         self.login_unconfirmed()
@@ -563,13 +568,13 @@ class ResendConfirmationTestCase(AuthViewsTestCase):
 
     def test_resend_flashes(self):
         self.login_unconfirmed()
-        response = self.client.get('/auth/confirm', follow_redirects=True)
+        response = self.resend_confirmation()
         self.assertLandedOn(response, '/auth/unconfirmed')
         self.assertEqual(flashes(self.page(response)), [CONFIRM_RESENT])
 
     def test_resent_email_link_confirms_account(self):
         user_id = self.login_unconfirmed()
-        response = self.client.get('/auth/confirm', follow_redirects=True)
+        response = self.resend_confirmation()
         self.assertLandedOn(response, '/auth/unconfirmed')
         [msg] = self.mail.wait_for(1)
         self.assertEqual(msg['Subject'], SUBJECT_PREFIX + CONFIRM_SUBJECT)

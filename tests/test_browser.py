@@ -34,8 +34,8 @@ from tests.messages import (
     CONFIRMED, EMAIL_CHANGE_SENT, EMAIL_CHANGE_SUBJECT, EMAIL_CHANGED_SUBJECT,
     EMAIL_UPDATED, HELLO_STRANGER, LOGGED_OUT, LOGIN_HEADING, LOGIN_REQUIRED,
     PASSWORD_CHANGED_SUBJECT, PASSWORD_UPDATED, REGISTER_HEADING,
-    RESET_HEADING, RESET_SENT, RESET_SUBJECT, SUBJECT_PREFIX, UNCONFIRMED,
-    hello)
+    RESET_HEADING, RESET_SENT, RESET_SUBJECT, SESSION_ENDED, SUBJECT_PREFIX,
+    UNCONFIRMED, hello)
 from tests.support import (NEW_PASSWORD, PASSWORD, MailSink,
                            ProgramMissing, free_port, link_in,
                            require_program, stop_process)
@@ -304,7 +304,9 @@ class BrowserTestCase(unittest.TestCase):
         page.get_by_role('link', name=item).click()
 
     def log_out(self, page):
-        self.choose(page, 'Log Out')
+        # A button that posts a small form, in the menu as a link.
+        self.open_account_menu(page)
+        page.get_by_role('button', name='Log Out').click()
         self.expect_flash(page, LOGGED_OUT)
         self.expect_heading(page, HELLO_STRANGER)
 
@@ -382,7 +384,7 @@ class BrowserTestCase(unittest.TestCase):
         self.screenshot(page, 'unconfirmed')
         self.assertEqual(self.mail.messages, [])
 
-        page.get_by_role('link', name='Click here').click()
+        page.get_by_role('button', name='Click here').click()
         self.expect_flash(page, CONFIRM_RESENT)
         link = self.emailed_link('uma@example.com', CONFIRM_SUBJECT,
                                  '/auth/confirm/')
@@ -455,7 +457,8 @@ class BrowserTestCase(unittest.TestCase):
         page = self.page
         self.log_in(page, 'mia@example.com', 'mia')
         items = [page.get_by_role('link', name=name) for name in
-                 ('Change Password', 'Change Email', 'Log Out')]
+                 ('Change Password', 'Change Email', 'Sessions')]
+        items.append(page.get_by_role('button', name='Log Out'))
         for item in items:
             expect(item).to_be_hidden()
         self.open_account_menu(page)
@@ -464,6 +467,27 @@ class BrowserTestCase(unittest.TestCase):
         self.screenshot(page, 'account-menu')
         items[0].click()
         self.expect_heading(page, CHANGE_PASSWORD_HEADING)
+
+    def test_a_login_ended_from_another_browser_is_logged_out(self):
+        self.add_user('lea@example.com', 'lea')
+        laptop, phone = self.page, self.new_page()
+        self.log_in(laptop, 'lea@example.com', 'lea', remember=True)
+        self.log_in(phone, 'lea@example.com', 'lea')
+        self.choose(phone, 'Sessions')
+        self.expect_heading(phone, 'Sessions')
+        rows = phone.get_by_role('row')
+        expect(rows).to_have_count(3)
+        expect(rows.filter(has_text='(this browser)')).to_have_count(1)
+        rows.filter(has_not_text='(this browser)').get_by_role(
+            'button', name='End').click()
+        self.expect_flash(phone, SESSION_ENDED)
+        expect(phone.get_by_role('row')).to_have_count(2)
+        # The laptop's next page: logged out, its remember-me cookie too.
+        laptop.goto('/secret')
+        self.expect_heading(laptop, LOGIN_HEADING)
+        laptop.goto('/')
+        self.expect_heading(laptop, HELLO_STRANGER)
+        self.log_out(phone)
 
     def test_change_password(self):
         self.add_user('carl@example.com', 'carl')

@@ -87,7 +87,7 @@ class RegisterTestCase(FailingMailTestCase):
         sink.start()
         response = self.login()
         self.assertEqual(response.request.path, '/auth/unconfirmed')
-        response = self.client.get('/auth/confirm', follow_redirects=True)
+        response = self.resend_confirmation()
         self.assertIn(CONFIRM_RESENT, flashes(self.page(response)))
         [msg] = sink.wait_for(1)
         self.assertEqual(msg['To'], 'john@example.com')
@@ -166,8 +166,7 @@ class OtherEmailsTestCase(FailingMailTestCase):
         self.login()
         self.server_refusing()
         with self.assertLogs(self.app.logger, 'ERROR') as logs:
-            response = self.client.get('/auth/confirm',
-                                       follow_redirects=True)
+            response = self.resend_confirmation()
         self.assertEqual(response.request.path, '/auth/unconfirmed')
         self.assertEqual(flashes(self.page(response)),
                          [CONFIRMATION_NOT_SENT])

@@ -78,8 +78,7 @@ class ConfirmedColumnTestCase(ModelTestCase):
 
     def test_confirmed_defaults_to_false_for_raw_inserts(self):
         db.session.execute(sa.text(
-            "INSERT INTO users (email, session_token) "
-            "VALUES ('raw@example.com', 'raw-token')"))
+            "INSERT INTO users (email) VALUES ('raw@example.com')"))
         confirmed = db.session.scalar(sa.text(
             "SELECT confirmed FROM users WHERE email = 'raw@example.com'"))
         self.assertEqual(confirmed, 0)
@@ -87,8 +86,8 @@ class ConfirmedColumnTestCase(ModelTestCase):
     def test_confirmed_is_not_null_in_the_database(self):
         with self.assertRaises(sa.exc.IntegrityError):
             db.session.execute(sa.text(
-                "INSERT INTO users (email, session_token, confirmed) "
-                "VALUES ('raw@example.com', 'raw-token', NULL)"))
+                "INSERT INTO users (email, confirmed) "
+                "VALUES ('raw@example.com', NULL)"))
             db.session.flush()
         db.session.rollback()
 
@@ -274,17 +273,62 @@ class TokenTargetTestCase(ModelTestCase):
 
 class UserLoaderTestCase(ModelTestCase):
 
-    def test_loads_user_by_session_token(self):
+    def start_login(self, user):
+        with self.app.test_request_context(
+                environ_base={'REMOTE_ADDR': '203.0.113.7'},
+                headers={'User-Agent': 'Test/1.0'}):
+            login = user.start_login()
+            db.session.commit()
+            return login.token
+
+    def test_loads_user_by_the_token_of_a_login(self):
         u = self.add(email='john@example.com')
-        self.assertEqual(u.get_id(), u.session_token)
-        self.assertEqual(load_user(u.get_id()), u)
+        self.assertIsNone(u.get_id())
+        token = self.start_login(u)
+        self.assertEqual(u.get_id(), token)
+        with self.app.test_request_context():
+            loaded = load_user(token)
+            self.assertEqual(loaded, u)
+            self.assertEqual(loaded.login.token, token)
+
+    def test_a_login_records_where_it_came_from(self):
+        u = self.add(email='john@example.com')
+        self.start_login(u)
+        [login] = db.session.scalars(u.logins.select()).all()
+        self.assertEqual(login.ip_address, '203.0.113.7')
+        self.assertEqual(login.user_agent, 'Test/1.0')
+        self.assertFalse(login.remember)
+        self.assertEqual(login.created, login.last_seen)
 
     def test_unknown_or_malformed_ids_load_nothing(self):
         u = self.add(email='john@example.com')
-        for user_id in [str(u.id), u.session_token + 'x', '999', '', None,
-                        123]:
-            with self.subTest(user_id=user_id):
+        token = self.start_login(u)
+        for user_id in [str(u.id), token + 'x', '999', '', None, 123]:
+            with self.subTest(user_id=user_id), \
+                    self.app.test_request_context():
                 self.assertIsNone(load_user(user_id))
+
+    def test_an_unused_login_expires(self):
+        u = self.add(email='john@example.com')
+        token = self.start_login(u)
+        login = db.session.scalar(u.logins.select())
+        login.last_seen -= self.app.config['REMEMBER_COOKIE_DURATION']
+        db.session.commit()
+        with self.app.test_request_context():
+            self.assertIsNone(load_user(token))
+        # The next login of the user clears it away.
+        self.start_login(u)
+        self.assertEqual(len(db.session.scalars(u.logins.select()).all()),
+                         1)
+
+    def test_other_logins_end_and_this_one_stays(self):
+        u = self.add(email='john@example.com')
+        tokens = [self.start_login(u) for _ in range(3)]
+        u.end_other_logins()
+        db.session.commit()
+        with self.app.test_request_context():
+            self.assertEqual([bool(load_user(t)) for t in tokens],
+                             [False, False, True])
 
 
 class RoleUserTestCase(ModelTestCase):

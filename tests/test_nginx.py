@@ -166,7 +166,7 @@ class NginxTestCase(ServerTestCase):
         self.visitor().get('/')
         self.assertPage(self.visitor().get('/'), 'HIT')
         visitor = self.logged_in()
-        self.assertEqual(visitor.get('/auth/logout').status, 302)
+        self.assertEqual(visitor.submit('/auth/logout', {}).status, 302)
         self.assertTrue(visitor.cookies)
         self.assertPage(visitor.get('/'), 'BYPASS', LOGGED_OUT)
 

@@ -79,13 +79,13 @@ class MigrationsTestCase(CommandTestCase):
         self.assertExit(self.manage('db', 'upgrade'), 0)
         inspector = sa.inspect(self.engine)
         self.assertEqual(set(inspector.get_table_names()),
-                         {'users', 'roles', 'alembic_version'})
+                         {'users', 'roles', 'logins', 'alembic_version'})
         columns = {c['name']: c for c in inspector.get_columns('users')}
         self.assertEqual(set(columns), {
             'id', 'email', 'username', 'role_id', 'password_hash',
-            'confirmed', 'session_token'})
+            'confirmed'} | cli.USERS_COLUMNS_SINCE)
         for name, length in (('email', 64), ('username', 64),
-                             ('password_hash', 256), ('session_token', 64)):
+                             ('password_hash', 256)):
             with self.subTest(column=name):
                 self.assertIsInstance(columns[name]['type'], sa.String)
                 self.assertEqual(columns[name]['type'].length, length)
@@ -123,19 +123,15 @@ class MigrationsTestCase(CommandTestCase):
         self.assertExit(self.manage('db', 'upgrade'), 0)
         with self.engine.begin() as conn:
             conn.execute(sa.text(
-                "INSERT INTO users (username, session_token) "
-                "VALUES ('john', 'token-1')"))
+                "INSERT INTO users (username) VALUES ('john')"))
             confirmed = conn.scalar(sa.text(
                 "SELECT confirmed FROM users WHERE username = 'john'"))
         self.assertIs(confirmed, False)
         rejected = [
             # "John" and "john" are one username.
-            "INSERT INTO users (username, session_token) "
-            "VALUES ('JOHN', 'token-2')",
-            "INSERT INTO users (username, session_token, confirmed) "
-            "VALUES ('susan', 'token-3', NULL)",
-            "INSERT INTO users (email, session_token) "
-            f"VALUES ('{'a' * 65}', 'token-4')",
+            "INSERT INTO users (username) VALUES ('JOHN')",
+            "INSERT INTO users (username, confirmed) VALUES ('susan', NULL)",
+            f"INSERT INTO users (email) VALUES ('{'a' * 65}')",
         ]
         for statement in rejected:
             with self.subTest(statement=statement):
@@ -143,7 +139,7 @@ class MigrationsTestCase(CommandTestCase):
                     with self.engine.begin() as conn:
                         conn.execute(sa.text(statement))
 
-    def test_upgrade_gives_existing_users_session_tokens(self):
+    def test_upgrade_keeps_users_through_every_migration(self):
         self.assertExit(self.manage('db', 'upgrade', 'c85e39143b1c'), 0)
         with self.engine.begin() as conn:
             conn.execute(sa.text(
@@ -151,11 +147,11 @@ class MigrationsTestCase(CommandTestCase):
                 "('a@example.com', 'a'), ('b@example.com', 'b')"))
         self.assertExit(self.manage('db', 'upgrade'), 0)
         with self.engine.connect() as conn:
-            tokens = conn.scalars(sa.text(
-                'SELECT session_token FROM users')).all()
-        self.assertEqual(len(tokens), 2)
-        self.assertEqual(len(set(tokens)), 2)
-        self.assertTrue(all(len(t) >= 40 for t in tokens), tokens)
+            users = conn.scalars(sa.text(
+                'SELECT username FROM users ORDER BY id')).all()
+            logins = conn.scalar(sa.text('SELECT count(*) FROM logins'))
+        self.assertEqual(users, ['a', 'b'])
+        self.assertEqual(logins, 0)
 
 
 @unittest.skipUnless(ON_POSTGRESQL, NOT_POSTGRESQL)

@@ -4,12 +4,14 @@ The listener is attached to the app's engine only around one request, and
 no app context stays pushed while the client makes the request.
 """
 import contextlib
+from datetime import timedelta
 
+import sqlalchemy as sa
 from sqlalchemy import event
 from werkzeug.security import generate_password_hash
 
 from app import db
-from app.models import User
+from app.models import Login, User
 from tests.support import PASSWORD, FlaskyTestCase, csrf_token
 
 WRITES = ('INSERT', 'UPDATE', 'DELETE')
@@ -55,8 +57,10 @@ class QueriesPerRequestTestCase(FlaskyTestCase):
         return response, seen
 
     def assertUserLoad(self, seen):
+        # The login, and its user with it.
         self.assertEqual(len(seen), 1, seen)
-        self.assertIn('FROM users', seen[0])
+        self.assertIn('FROM logins', seen[0])
+        self.assertIn('JOIN users', seen[0])
         self.assertEqual(seen.writes(), [])
 
     def test_anonymous_pages_make_no_query(self):
@@ -86,13 +90,33 @@ class QueriesPerRequestTestCase(FlaskyTestCase):
         self.assertEqual(response.status_code, 200)
         self.assertUserLoad(seen)
 
-    def test_login_reads_the_user_and_writes_nothing(self):
+    def assertLoginWrites(self, writes):
+        """The user's expired logins go, the new one comes."""
+        self.assertTrue(writes[0].startswith('DELETE FROM logins'), writes)
+        self.assertTrue(writes[1].startswith('INSERT INTO logins'), writes)
+
+    def test_login_reads_the_user_and_writes_its_login(self):
         self.add_user()
         response, seen = self.post_login()
         self.assertEqual(response.status_code, 302)
-        self.assertLessEqual(len(seen), 2, seen)
         self.assertEqual(len(seen.reads()), 1, seen)
+        self.assertEqual(len(seen), 3, seen)
+        self.assertLoginWrites(seen.writes())
+
+    def test_last_seen_is_written_every_few_minutes_only(self):
+        self.add_user()
+        self.login()
+        with self.statements() as seen:
+            self.client.get('/')
         self.assertEqual(seen.writes(), [])
+        with self.app.app_context():
+            login = db.session.scalar(sa.select(Login))
+            login.last_seen -= timedelta(minutes=6)
+            db.session.commit()
+        with self.statements() as seen:
+            self.client.get('/')
+        self.assertEqual(len(seen.writes()), 1, seen)
+        self.assertIn('UPDATE logins SET last_seen', seen.writes()[0])
 
     def test_login_with_an_old_hash_writes_the_new_one_once(self):
         user_id = self.add_user()
@@ -103,10 +127,10 @@ class QueriesPerRequestTestCase(FlaskyTestCase):
             db.session.commit()
         response, seen = self.post_login()
         self.assertEqual(response.status_code, 302)
-        self.assertEqual(len(seen.writes()), 1, seen)
+        self.assertEqual(len(seen.writes()), 3, seen)
         self.assertIn('UPDATE users SET password_hash', seen.writes()[0])
-        # The commit expires the user; logging in reads it back once.
-        self.assertLessEqual(len(seen), 3, seen)
+        self.assertLoginWrites(seen.writes()[1:])
+        self.assertEqual(len(seen), 4, seen)
 
     def test_failed_login_reads_once_and_writes_nothing(self):
         self.add_user()

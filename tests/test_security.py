@@ -25,7 +25,7 @@ from zxcvbn import zxcvbn
 
 import config
 from app import create_app, db
-from app.models import User
+from app.models import Login, User
 from tests.messages import (
     CONFIRM_BAD, EMAIL_CHANGED_SUBJECT, EMAIL_UPDATED, INVALID_LOGIN,
     INVALID_PASSWORD, INVALID_REQUEST, PASSWORD_CHANGED_SUBJECT,
@@ -293,8 +293,9 @@ class EmailChangeTokenBoundToAddressTestCase(SecurityTestCase):
 # == 2. Sessions follow the password =====================================
 
 class SessionFollowsPasswordTestCase(SecurityTestCase):
-    """Every session and remember-me cookie holds the user's session
-    token, which every password change replaces."""
+    """Every session and remember-me cookie holds the token of a login
+    (app.models.Login): a password change ends every login but its own,
+    a reset ends them all."""
 
     def setUp(self):
         super().setUp()
@@ -323,14 +324,12 @@ class SessionFollowsPasswordTestCase(SecurityTestCase):
         self.change_password()
         self.assertTrue(self.logged_in())
 
-    def test_password_change_renews_the_changing_browsers_remember_me(self):
+    def test_password_change_keeps_the_changing_browsers_remember_me(self):
         self.login(remember_me=True)
-        old = self.client.get_cookie('remember_token').value
+        remembered = self.client.get_cookie('remember_token').value
         self.change_password()
-        new = self.client.get_cookie('remember_token').value
-        self.assertNotEqual(new, old)
         self.assertTrue(self.logged_in(
-            self.browser_with_cookie('remember_token', new)))
+            self.browser_with_cookie('remember_token', remembered)))
 
     def test_password_reset_logs_out_every_session(self):
         remembering = self.browser(remember_me=True)
@@ -344,11 +343,13 @@ class SessionFollowsPasswordTestCase(SecurityTestCase):
         self.assertFalse(self.logged_in(
             self.browser_with_cookie('remember_token', remembered)))
 
-    def test_session_with_a_stale_token_is_anonymous(self):
+    def test_session_whose_login_is_gone_is_anonymous(self):
         self.login()
         self.assertTrue(self.logged_in())
-        # The row is there, under the same id; only its token moved on.
-        self.update_user(self.user_id, session_token='a-newer-token')
+        # The user is there; only the login's row has gone.
+        with self.app.app_context():
+            db.session.execute(sa.delete(Login))
+            db.session.commit()
         self.assertIsNotNone(self.get_user(id=self.user_id))
         self.assertFalse(self.logged_in())
 
@@ -706,13 +707,6 @@ class RehashOnLoginTestCase(SecurityTestCase):
                         user.password_hash)
         self.assertTrue(user.verify_password(PASSWORD))
 
-    def test_rehash_keeps_the_session_token(self):
-        self.make_legacy()
-        before = self.get_user(id=self.user_id).session_token
-        self.login()
-        user = self.get_user(id=self.user_id)
-        self.assertTrue(user.password_hash.startswith('scrypt:'))
-        self.assertEqual(user.session_token, before)
 
     def test_rehash_keeps_other_browsers_logged_in(self):
         other = self.browser(remember_me=True)
@@ -821,8 +815,8 @@ class CaseInsensitiveUsernameTestCase(SecurityTestCase):
         with self.app.app_context():
             with self.assertRaises(sa.exc.IntegrityError):
                 db.session.execute(sa.text(
-                    "INSERT INTO users (email, username, session_token) "
-                    "VALUES ('other@example.com', 'JOHN', 'other-token')"))
+                    "INSERT INTO users (email, username) "
+                    "VALUES ('other@example.com', 'JOHN')"))
                 db.session.flush()
             db.session.rollback()
         self.assertEqual(self.user_count(), 1)

@@ -270,7 +270,7 @@ class ResendThrottlingTestCase(ThrottlingTestCase):
         self.assertRedirect(self.attempt_login(email=email, password=PASSWORD))
 
     def resend(self):
-        return self.client.get('/auth/confirm')
+        return self.resend_confirmation(follow_redirects=False)
 
     def test_fourth_resend_is_429_and_sends_nothing(self):
         self.log_in_unconfirmed()
@@ -300,7 +300,7 @@ class ResendThrottlingTestCase(ThrottlingTestCase):
 
     def test_anonymous_visits_are_not_counted(self):
         for _ in range(5):
-            response = self.resend()
+            response = self.client.post('/auth/confirm')
             self.assertTrue(response.headers['Location'].startswith(
                 '/auth/login?next='))
         self.log_in_unconfirmed()

@@ -5,11 +5,11 @@ from flask import current_app
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField, SubmitField
-from wtforms.validators import (DataRequired, Email, EqualTo, Length, Regexp,
+from wtforms.validators import (DataRequired, EqualTo, Length, Regexp,
                                 ValidationError)
 
 from .. import db
-from ..models import User
+from ..models import User, canonical_email, normalise_password
 
 
 def strip(value):
@@ -17,26 +17,31 @@ def strip(value):
 
 
 def email_taken(email):
+    email = canonical_email(email)
     return db.session.scalar(
-        sa.select(User.id).where(User.email == email.lower())) is not None
+        sa.select(User.id).where(User.email == email)) is not None
 
 
-class FitsColumnLowerCased:
-    """The value, lower-cased as the model stores it, fits the column.
+class CanonicalEmail:
+    """An address, with only ASCII before the @ (Flask-Mail cannot send
+    to others: that needs SMTPUTF8), whose canonical form fits the column.
 
-    Lower-casing can lengthen a string (a capital I with a dot, U+0130,
-    becomes 'i' and a combining dot), and PostgreSQL refuses a value
-    longer than its column where SQLite would keep it.
+    That form, the one stored and mailed to, can be longer than what was
+    typed (an international domain in xn--... form), and PostgreSQL
+    refuses a value longer than its column where SQLite would keep it.
     """
-
-    def __init__(self, column):
-        self.limit = User.__table__.c[column].type.length
+    limit = User.__table__.c.email.type.length
 
     def __call__(self, form, field):
-        if field.data and len(field.data.lower()) > self.limit:
+        try:
+            email = canonical_email(field.data)
+        except ValueError:
+            raise ValidationError('Invalid email address.') from None
+        if len(email) > self.limit:
             raise ValidationError(
                 f'Field must be at most {self.limit} characters long '
-                'in lower case.')
+                'in lower case, with an international domain in its xn-- '
+                'form.')
 
 
 # zxcvbn's own cap: it gets slow on longer input, and the first 72
@@ -74,7 +79,7 @@ class PasswordLength:
 
     def __call__(self, form, field):
         limit = current_app.config['FLASKY_PASSWORD_MAX_LENGTH']
-        if field.data and len(field.data) > limit:
+        if field.data and len(normalise_password(field.data)) > limit:
             raise ValidationError(
                 f'Password must be at most {limit} characters long.')
 
@@ -88,7 +93,7 @@ class StrongPassword(PasswordLength):
     def __call__(self, form, field):
         super().__call__(form, field)
         config = current_app.config
-        password = field.data or ''
+        password = normalise_password(field.data or '')
         if len(password) < config['FLASKY_PASSWORD_MIN_LENGTH']:
             raise ValidationError(
                 'Password must be at least '
@@ -109,16 +114,10 @@ class StrongPassword(PasswordLength):
                 [a for a in advice if a]))
 
 
-# Addresses must be deliverable over plain SMTP: Flask-Mail cannot send to
-# one with characters other than ASCII before the @ (that needs SMTPUTF8).
-# Domains may be international: they are sent as IDNA (xn--...).
-ascii_email = Email(allow_smtputf8=False)
-
-
 class LoginForm(FlaskForm):
     email = StringField('Email', filters=[strip],
                         validators=[DataRequired(), Length(1, 64),
-                                    ascii_email])
+                                    CanonicalEmail()])
     password = PasswordField('Password',
                              validators=[DataRequired(), PasswordLength()])
     remember_me = BooleanField('Keep me logged in')
@@ -127,8 +126,8 @@ class LoginForm(FlaskForm):
 
 class RegistrationForm(FlaskForm):
     email = StringField('Email', filters=[strip],
-                        validators=[DataRequired(), Length(1, 64), ascii_email,
-                                    FitsColumnLowerCased('email')])
+                        validators=[DataRequired(), Length(1, 64),
+                                    CanonicalEmail()])
     username = StringField('Username', validators=[
         DataRequired(), Length(1, 64),
         # \Z, not $: $ would let a newline end the name.
@@ -174,7 +173,7 @@ class ChangePasswordForm(FlaskForm):
 class PasswordResetRequestForm(FlaskForm):
     email = StringField('Email', filters=[strip],
                         validators=[DataRequired(), Length(1, 64),
-                                    ascii_email])
+                                    CanonicalEmail()])
     submit = SubmitField('Reset Password')
 
 
@@ -188,8 +187,8 @@ class PasswordResetForm(FlaskForm):
 
 class ChangeEmailForm(FlaskForm):
     email = StringField('New Email', filters=[strip],
-                        validators=[DataRequired(), Length(1, 64), ascii_email,
-                                    FitsColumnLowerCased('email')])
+                        validators=[DataRequired(), Length(1, 64),
+                                    CanonicalEmail()])
     password = PasswordField('Password',
                              validators=[DataRequired(), PasswordLength()])
     submit = SubmitField('Update Email Address')
@@ -201,3 +200,8 @@ class ChangeEmailForm(FlaskForm):
             return
         if email_taken(field.data):
             raise ValidationError('Email already registered.')
+
+
+class ButtonForm(FlaskForm):
+    """A form of one button, for an action that must be a POST with a
+    CSRF token (log out, send the email again, end a session)."""

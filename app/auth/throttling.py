@@ -65,11 +65,22 @@ reset_requests_per_email = limiter.limit(
     configured('FLASKY_LIMIT_RESET_PER_EMAIL'), methods=['POST'],
     key_func=submitted_email, exempt_when=no_email, scope='email')
 
+# Every POST counts, refused ones too: the forms say "Email already
+# registered.", so each is a probe of which addresses have accounts.
 registrations_per_ip = limiter.limit(
     configured('FLASKY_LIMIT_REGISTER_PER_IP'), methods=['POST'],
-    deduct_when=succeeded, scope='ip')
+    scope='ip')
+
+email_changes_per_ip = limiter.limit(
+    configured('FLASKY_LIMIT_CHANGE_EMAIL_PER_IP'), methods=['POST'],
+    scope='ip')
+
+# Under login_required, as the re-sends below.
+email_changes_per_user = limiter.limit(
+    configured('FLASKY_LIMIT_CHANGE_EMAIL_PER_USER'), methods=['POST'],
+    key_func=user_id, scope='user')
 
 # Under login_required: there is always a user to count against.
 resends_per_user = limiter.limit(
-    configured('FLASKY_LIMIT_RESEND_PER_USER'), key_func=user_id,
-    scope='user')
+    configured('FLASKY_LIMIT_RESEND_PER_USER'), methods=['POST'],
+    key_func=user_id, scope='user')

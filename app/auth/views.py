@@ -2,16 +2,17 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import (current_app, flash, redirect, render_template, request,
+from flask import (flash, redirect, render_template, request,
                    session, url_for)
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
 from .. import db
 from ..email import send_email, send_email_and_wait
-from ..models import User, password_matches
+from ..models import Login, User, canonical_email, password_matches
 from . import auth, throttling
-from .forms import (ChangeEmailForm, ChangePasswordForm, LoginForm,
-                    PasswordResetForm, PasswordResetRequestForm,
+from .forms import (ButtonForm, ChangeEmailForm, ChangePasswordForm,
+                    LoginForm, PasswordResetForm, PasswordResetRequestForm,
                     RegistrationForm)
 
 # What the page says when an email the user asked for could not be sent
@@ -22,8 +23,6 @@ CONFIRMATION_NOT_SENT_AFTER_REGISTER = (
     'be sent. Log in, then use the link to have it sent again.')
 CONFIRMATION_NOT_SENT = ('The confirmation email could not be sent. '
                          'Please try again later.')
-RESET_NOT_SENT = ('The email with instructions to reset your password '
-                  'could not be sent. Please try again later.')
 EMAIL_CHANGE_NOT_SENT = ('The email to confirm your new email address '
                          'could not be sent. Please try again later.')
 
@@ -72,26 +71,35 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = db.session.scalar(
-            sa.select(User).where(User.email == form.email.data.lower()))
+            sa.select(User).where(
+                User.email == canonical_email(form.email.data)))
         if password_matches(user, form.password.data):
-            if db.session.dirty:
-                db.session.commit()  # keeps a hash brought up to date
             # Nothing from before the login carries over into the new
             # session.
             session.clear()
+            user.start_login(form.remember_me.data)
             login_user(user, form.remember_me.data)
+            db.session.commit()
             next = safe_next(request.args.get('next'))
             return redirect(next or url_for('main.index'))
         flash('Invalid email or password.')
     return render_template('auth/login.html', form=form)
 
 
-@auth.route('/logout')
+@auth.route('/logout', methods=['GET', 'POST'])
 @login_required
 def logout():
-    logout_user()
-    flash('You have been logged out.')
-    return redirect(url_for('main.index'))
+    # A POST with the CSRF token, from the navbar's button; a GET (an old
+    # link, another site's) only shows a page with that button.
+    form = ButtonForm()
+    if form.validate_on_submit():
+        # The login's row goes: its cookies, wherever they are, are dead.
+        db.session.delete(current_user.login)
+        db.session.commit()
+        logout_user()
+        flash('You have been logged out.')
+        return redirect(url_for('main.index'))
+    return render_template('auth/logout.html', form=form)
 
 
 @auth.route('/register', methods=['GET', 'POST'])
@@ -99,7 +107,7 @@ def logout():
 def register():
     form = RegistrationForm()
     if form.validate_on_submit():
-        user = User(email=form.email.data.lower(),
+        user = User(email=canonical_email(form.email.data),
                     username=form.username.data,
                     password=form.password.data)
         db.session.add(user)
@@ -135,10 +143,14 @@ def confirm(token):
     return redirect(url_for('main.index'))
 
 
-@auth.route('/confirm')
+@auth.route('/confirm', methods=['GET', 'POST'])
 @login_required
 @throttling.resends_per_user
 def resend_confirmation():
+    # As logout: a POST with the CSRF token acts, a GET shows the button.
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        return render_template('auth/resend_confirmation.html', form=form)
     token = current_user.generate_confirmation_token()
     if send_email_and_wait(current_user.email, 'Confirm Your Account',
                            'auth/email/confirm', user=current_user,
@@ -156,15 +168,10 @@ def change_password():
     if form.validate_on_submit():
         if current_user.verify_password(form.old_password.data):
             current_user.password = form.password.data
+            # Logins elsewhere end with the old password; this one stays.
+            current_user.end_other_logins()
             db.session.add(current_user)
             db.session.commit()
-            # Every other session and remember-me cookie died with the old
-            # session token; this one goes on with the new token.
-            remembered = current_app.config.get(
-                'REMEMBER_COOKIE_NAME', 'remember_token') in request.cookies
-            # The user itself, not the current_user proxy.
-            user = db.session.get(User, current_user.id)
-            login_user(user, remember=remembered)
             send_password_changed_notice(current_user)
             flash('Your password has been updated.')
             return redirect(url_for('main.index'))
@@ -181,18 +188,15 @@ def password_reset_request():
     form = PasswordResetRequestForm()
     if form.validate_on_submit():
         user = db.session.scalar(
-            sa.select(User).where(User.email == form.email.data.lower()))
+            sa.select(User).where(
+                User.email == canonical_email(form.email.data)))
         if user:
             token = user.generate_reset_token()
-            # Saying that the email could not be sent tells that the
-            # address has an account, but only while the mail server
-            # fails, and the user must know to try again.
-            if not send_email_and_wait(user.email, 'Reset Your Password',
-                                       'auth/email/reset_password',
-                                       user=user, token=token):
-                flash(RESET_NOT_SENT)
-                return render_template('auth/reset_password.html',
-                                       form=form)
+            # In the background, and a failure only logged: waiting for
+            # the mail server, or saying it failed, would tell a stranger
+            # that the address has an account.
+            send_email(user.email, 'Reset Your Password',
+                       'auth/email/reset_password', user=user, token=token)
         flash('An email with instructions to reset your password has been '
               'sent to you.')
         return redirect(url_for('auth.login'))
@@ -228,11 +232,13 @@ def password_reset(token):
 
 @auth.route('/change_email', methods=['GET', 'POST'])
 @login_required
+@throttling.email_changes_per_ip
+@throttling.email_changes_per_user
 def change_email_request():
     form = ChangeEmailForm()
     if form.validate_on_submit():
         if current_user.verify_password(form.password.data):
-            new_email = form.email.data.lower()
+            new_email = canonical_email(form.email.data)
             token = current_user.generate_email_change_token(new_email)
             if send_email_and_wait(new_email, 'Confirm your email address',
                                    'auth/email/change_email',
@@ -264,3 +270,49 @@ def change_email(token):
             return redirect(url_for('main.index'))
     flash('Invalid request.')
     return redirect(url_for('main.index'))
+
+
+@auth.route('/sessions')
+@login_required
+def sessions():
+    logins = db.session.scalars(
+        current_user.logins.select()
+        .where(Login.last_seen >= Login.cutoff())
+        .order_by(Login.last_seen.desc())).all()
+    return render_template('auth/sessions.html', logins=logins,
+                           form=ButtonForm())
+
+
+@auth.route('/sessions/<int:id>/end', methods=['POST'])
+@login_required
+def end_session(id):
+    login = db.session.scalar(current_user.logins.select().where(
+        Login.id == id))
+    if not ButtonForm().validate_on_submit() or login is None:
+        flash('Invalid request.')
+        return redirect(url_for('auth.sessions'))
+    this_browser = login.id == current_user.login.id
+    db.session.delete(login)
+    db.session.commit()
+    if this_browser:
+        logout_user()
+        flash('You have been logged out.')
+        return redirect(url_for('main.index'))
+    flash('The session has been ended.')
+    return redirect(url_for('auth.sessions'))
+
+
+@auth.route('/sessions/end-others', methods=['POST'])
+@login_required
+def end_other_sessions():
+    if ButtonForm().validate_on_submit():
+        current_user.end_other_logins()
+        db.session.commit()
+        flash('Every other session has been ended.')
+    else:
+        flash('Invalid request.')
+    return redirect(url_for('auth.sessions'))
+
+
+# The navbar's Log Out button posts a form of its own on every page.
+auth.add_app_template_global(generate_csrf, 'csrf_token')

@@ -27,6 +27,21 @@ def page_not_found(e):
     return render_template('404.html'), 404
 
 
+@main.app_errorhandler(411)
+def length_required(e):
+    return render_template('411.html'), 411
+
+
+@main.app_errorhandler(413)
+def request_entity_too_large(e):
+    return render_template('413.html'), 413
+
+
+@main.app_errorhandler(415)
+def unsupported_media_type(e):
+    return render_template('415.html'), 415
+
+
 @main.app_errorhandler(429)
 def too_many_requests(e):
     # The limit Flask-Limiter found exceeded. Its Retry-After header
