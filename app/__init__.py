@@ -6,7 +6,7 @@ from flask_moment import Moment
 from flask_sqlalchemy import SQLAlchemy
 
 from config import config_class
-from . import caching, forms_only, headers, vendor
+from . import caching, forms_only, headers, hosts, vendor
 from .session_protection import LoginManager
 from .smtp import Mail
 
@@ -38,6 +38,7 @@ def create_app(config_name):
     limiter.init_app(app)
     headers.init_app(app)
     caching.init_app(app)
+    hosts.init_app(app)
     forms_only.init_app(app)
 
     from .main import main as main_blueprint

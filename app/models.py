@@ -128,6 +128,8 @@ class User(UserMixin, db.Model):
     # the email changes: the links made before then die, and stay dead.
     link_stamp: so.Mapped[str] = so.mapped_column(
         sa.String(32), default=new_link_stamp)
+    # When an email change was last undone: older undo links are dead.
+    email_restored_at: so.Mapped[Optional[datetime]]
 
     role: so.Mapped[Optional[Role]] = so.relationship(back_populates='users')
     logins: so.WriteOnlyMapped['Login'] = so.relationship(
@@ -280,6 +282,49 @@ class User(UserMixin, db.Model):
         db.session.add(self)
         return True
 
+    # The undo link of an email change: in the notice to the old address.
+    UNDO_EXPIRATION = 7 * 24 * 3600
+
+    def generate_email_undo_token(self, old_email,
+                                  expiration=UNDO_EXPIRATION):
+        return _make_token('undo-email-change', expiration,
+                           undo=self.id, old_email=old_email,
+                           changed=utcnow().isoformat())
+
+    @staticmethod
+    def from_email_undo_token(token):
+        """(user, old address) of an undo link, while it can be used: it
+        outlives later changes of the address, which a thief could make
+        to kill it, and dies once any undo has been done since."""
+        data = _load_token('undo-email-change', token)
+        if data is None or not isinstance(data.get('undo'), int) \
+                or not isinstance(data.get('old_email'), str):
+            return None
+        try:
+            changed = datetime.fromisoformat(data.get('changed'))
+        except (TypeError, ValueError):
+            return None
+        user = db.session.get(User, data['undo'])
+        if user is None or (user.email_restored_at is not None
+                            and user.email_restored_at >= changed):
+            return None
+        return user, data['old_email']
+
+    def undo_email_change(self, old_email):
+        """Put `old_email` back, end every login and turn the password off:
+        the owner sets a new one with a reset link. False if the address
+        has been taken by another account since. The view commits."""
+        taken = db.session.scalar(sa.select(User.id).where(
+            User.email == old_email, User.id != self.id))
+        if taken is not None:
+            return False
+        self.email = old_email
+        self.password_hash = None
+        self.email_restored_at = utcnow()
+        db.session.execute(sa.delete(Login).where(Login.user_id == self.id))
+        db.session.add(self)
+        return True
+
     def __repr__(self):
         return f'<User {self.username!r}>'
 
@@ -287,14 +332,14 @@ class User(UserMixin, db.Model):
 def password_matches(user, password):
     """The login check: True if `user` exists and `password` is theirs.
 
-    With no user, a hash is checked all the same, so that an unknown email
-    takes as long to refuse as a wrong password. A hash made with an older
-    method, or from the password as typed rather than normalised, is made
-    again (the view commits); the logins stay, as the password has not
-    changed.
+    With no user, or a password turned off, a hash is checked all the
+    same, so that an unknown email takes as long to refuse as a wrong
+    password. A hash made with an older method, or from the password as
+    typed rather than normalised, is made again (the view commits); the
+    logins stay, as the password has not changed.
     """
     method = hash_method()
-    if user is None:
+    if user is None or user.password_hash is None:
         check_password_hash(_reference_hash(method), password)
         return False
     form = user.matching_password_form(password)

@@ -26,6 +26,11 @@ EMAIL_UPDATED = 'Your email address has been updated.'
 INVALID_REQUEST = 'Invalid request.'
 SESSION_ENDED = 'The session has been ended.'
 SESSIONS_ENDED = 'Every other session has been ended.'
+EMAIL_CHANGE_UNDONE = (
+    'Your email address has been put back, every login of the account has '
+    'ended and its password is turned off. Follow the link we have sent to '
+    'that address to set a new one.')
+UNDO_BAD = 'The link to undo the change is invalid or has expired.'
 # Flask-Login's, for a page that needs a login.
 LOGIN_REQUIRED = 'Please log in to access this page.'
 
@@ -47,7 +52,8 @@ def too_long(limit=128):
 
 TOO_LONG = too_long()
 TOO_LONG_LOWER_CASED = ('Field must be at most 64 characters long in '
-                        'lower case.')
+                        'lower case, with an international domain in its '
+                        'xn-- form.')
 # WTForms' and Flask-WTF's own.
 REQUIRED = 'This field is required.'
 BAD_EMAIL = 'Invalid email address.'
@@ -95,3 +101,5 @@ RESET_SUBJECT = 'Reset Your Password'
 EMAIL_CHANGE_SUBJECT = 'Confirm your email address'
 PASSWORD_CHANGED_SUBJECT = 'Your password has been changed'
 EMAIL_CHANGED_SUBJECT = 'Your email address has been changed'
+EMAIL_RESTORED_SUBJECT = 'Your email address has been put back'
+EMAIL_CHANGE_UNDONE_SUBJECT = 'The change of email address was undone'

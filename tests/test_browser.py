@@ -31,8 +31,9 @@ from bench.server import clean_environ
 from config import TestingConfig
 from tests.messages import (
     CHANGE_PASSWORD_HEADING, CONFIRM_RESENT, CONFIRM_SENT, CONFIRM_SUBJECT,
-    CONFIRMED, EMAIL_CHANGE_SENT, EMAIL_CHANGE_SUBJECT, EMAIL_CHANGED_SUBJECT,
-    EMAIL_UPDATED, HELLO_STRANGER, LOGGED_OUT, LOGIN_HEADING, LOGIN_REQUIRED,
+    CONFIRMED, EMAIL_CHANGE_SENT, EMAIL_CHANGE_SUBJECT, EMAIL_CHANGE_UNDONE,
+    EMAIL_CHANGED_SUBJECT, EMAIL_RESTORED_SUBJECT, EMAIL_UPDATED,
+    HELLO_STRANGER, INVALID_LOGIN, LOGGED_OUT, LOGIN_HEADING, LOGIN_REQUIRED,
     PASSWORD_CHANGED_SUBJECT, PASSWORD_UPDATED, REGISTER_HEADING,
     RESET_HEADING, RESET_SENT, RESET_SUBJECT, SESSION_ENDED, SUBJECT_PREFIX,
     UNCONFIRMED, hello)
@@ -546,6 +547,44 @@ class BrowserTestCase(unittest.TestCase):
         self.assertEqual(self.user('edward@example.org'), 'ed')
         self.log_out(page)
         self.log_in(page, 'edward@example.org', 'ed')
+
+    def test_undo_an_email_change_from_the_old_mailbox(self):
+        self.add_user('ivy@example.com', 'ivy')
+        thief = self.page
+        self.log_in(thief, 'ivy@example.com', 'ivy')
+        self.choose(thief, 'Change Email')
+        self.field(thief, 'New Email').fill('mallory@example.net')
+        self.field(thief, 'Password').fill(PASSWORD)
+        thief.get_by_role('button', name='Update Email Address').click()
+        thief.goto(self.emailed_link('mallory@example.net',
+                                     EMAIL_CHANGE_SUBJECT,
+                                     '/auth/change_email/'))
+        self.expect_flash(thief, EMAIL_UPDATED)
+
+        # The owner opens the notice's link in a browser of their own.
+        owner = self.new_page()
+        notice = self.read_email('ivy@example.com', EMAIL_CHANGED_SUBJECT)
+        owner.set_content(notice.get_body(('html',)).get_content())
+        owner.get_by_role('link', name='This was not me: undo it').click()
+        owner.get_by_role('button', name='Undo the change').click()
+        self.expect_flash(owner, EMAIL_CHANGE_UNDONE)
+        thief.goto('/')
+        self.expect_heading(thief, HELLO_STRANGER)
+        # The new address no longer logs in, nor the old password.
+        for email in ('mallory@example.net', 'ivy@example.com'):
+            owner.goto('/auth/login')
+            self.field(owner, 'Email').fill(email)
+            self.field(owner, 'Password').fill(PASSWORD)
+            owner.get_by_role('button', name='Log In').click()
+            self.expect_flash(owner, INVALID_LOGIN)
+        owner.goto(self.emailed_link('ivy@example.com',
+                                     EMAIL_RESTORED_SUBJECT, '/auth/reset/'))
+        self.field(owner, 'New Password').fill(NEW_PASSWORD)
+        self.field(owner, 'Confirm password').fill(NEW_PASSWORD)
+        owner.get_by_role('button', name='Reset Password').click()
+        self.expect_flash(owner, PASSWORD_UPDATED)
+        self.log_in(owner, 'ivy@example.com', 'ivy', password=NEW_PASSWORD)
+        self.log_out(owner)
 
     def test_flashed_message_is_dismissed_with_its_close_button(self):
         page = self.page

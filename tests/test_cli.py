@@ -26,7 +26,7 @@ TIMEOUT = 60           # seconds, for any one command
 SERVER_START = 15      # seconds, for the development server to answer
 CONFIG_NAMES = ('default', 'development', 'production', 'testing')
 # Columns of `users` added after the book's.
-USERS_COLUMNS_SINCE = set()
+USERS_COLUMNS_SINCE = {'link_stamp'}
 
 
 def head_revisions():
@@ -145,7 +145,8 @@ class CLITestCase(CommandTestCase):
                     "AND tbl_name = 'users'")).scalars().all()
                 with self.assertRaises(sa.exc.IntegrityError):
                     conn.execute(sa.text(
-                        "INSERT INTO users (username) VALUES ('A')"))
+                        "INSERT INTO users (username, link_stamp) "
+                        "VALUES ('A', 'a-stamp')"))
         finally:
             engine.dispose()
         self.assertEqual(users, ['a', 'b'])

@@ -3,11 +3,14 @@
 Each example posts one submission: any Unicode, control characters, NUL
 bytes, values of about 10 000 characters, bytes that are not UTF-8,
 missing, repeated and unknown fields, a missing or wrong CSRF token, and
-bodies of the wrong content type. Often the values are the right ones,
+bodies of other kinds: JSON with values of any JSON type, other content
+types, file parts, no content type. Often the values are the right ones,
 so that the way to success is explored as well as the ways to failure.
 
 The property, for every form and example:
 - the answer is never a 5xx and nothing is logged at ERROR or above;
+- a body that is not a form of text fields is answered 415, one over
+  64 KiB 413 (app/forms_only.py), and only those are;
 - the database changes only when the form succeeded (it redirects where
   it does on success), and then exactly as the submitted values say;
 - a success needs a valid submission (the right CSRF token, the current
@@ -31,11 +34,10 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from flask import request
-from werkzeug.datastructures import MultiDict
 from werkzeug.security import check_password_hash
 
 from app import db
-from app.models import User
+from app.models import User, canonical_email
 from tests.messages import BAD_EMAIL, BAD_USERNAME, TOO_LONG_LOWER_CASED
 from tests.support import (NEW_PASSWORD, PASSWORD, FlaskyTestCase, csrf_token,
                            field_errors)
@@ -115,9 +117,22 @@ any_email = st.one_of(st.just(JOHN), st.just(' John@Example.COM '), emails)
 
 CSRF_CHOICES = ['valid', 'valid', 'valid', 'missing', 'garbage', 'twice']
 ENCODINGS = ['urlencoded', 'urlencoded', 'urlencoded', 'multipart',
+             'multipart-files', 'json-values', 'json-document', 'other-type',
              'multipart-without-boundary', 'json', 'text/plain', 'none']
-# Flask-WTF reads a JSON body as the form's data, too.
-FORM_ENCODINGS = ('urlencoded', 'multipart', 'json')
+# The bodies the forms read; the site refuses the others (415).
+FORM_ENCODINGS = ('urlencoded', 'multipart')
+OTHER_TYPES = ['application/xml', 'text/html', 'application/octet-stream',
+               'application/x-www-form-urlencoded-x', 'text/csv',
+               'multipart/mixed; boundary=x', 'application/vnd.api+json',
+               'application/csp-report', 'form-data', '*/*']
+# Values of every JSON type, nested.
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() |
+    st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) |
+    st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6)
+MAX_BODY = 64 * 1024    # MAX_CONTENT_LENGTH
 
 
 @st.composite
@@ -130,8 +145,17 @@ def submissions(draw, **fields):
         st.lists(hostile_values, min_size=1, max_size=2), max_size=2))
     for name, values in extra.items():
         posted.setdefault(name, values)
-    return {'fields': posted, 'csrf': draw(st.sampled_from(CSRF_CHOICES)),
-            'encoding': draw(st.sampled_from(ENCODINGS))}
+    submission = {'fields': posted,
+                  'csrf': draw(st.sampled_from(CSRF_CHOICES)),
+                  'encoding': draw(st.sampled_from(ENCODINGS))}
+    if submission['encoding'] == 'json-values':
+        submission['json'] = draw(st.fixed_dictionaries(
+            {name: json_values for name in fields}))
+    elif submission['encoding'] == 'json-document':
+        submission['json'] = draw(json_values)
+    elif submission['encoding'] == 'other-type':
+        submission['type'] = draw(st.sampled_from(OTHER_TYPES))
+    return submission
 
 
 def as_bytes(value):
@@ -147,13 +171,8 @@ def effective(submission, name):
 
 
 def recipients(mail):
-    """The To: of each email, with an internationalised domain as typed
-    (it travels in the header as IDNA, xn--...)."""
-    addresses = []
-    for msg in mail:
-        local, _, domain = str(msg['To']).rpartition('@')
-        addresses.append(f"{local}@{domain.encode().decode('idna')}")
-    return addresses
+    """The To: of each email: the address as stored (canonical_email)."""
+    return [str(msg['To']) for msg in mail]
 
 
 def csrf_ok(submission):
@@ -168,6 +187,21 @@ def new_password_ok(submission):
         8 <= len(password) <= 128
 
 
+def refusal(submission, body):
+    """The status the site answers the body with before any form reads
+    it (app/forms_only.py), or None."""
+    encoding = submission['encoding']
+    if encoding not in FORM_ENCODINGS + (
+            'multipart-files', 'multipart-without-boundary', 'none') or \
+            (encoding == 'none' and body):
+        return 415
+    if len(body) > MAX_BODY:
+        return 413
+    if encoding == 'multipart-files' and b'; filename="' in body:
+        return 415
+    return None
+
+
 def build_request(submission, token):
     """(body bytes, Content-Type or None) for the submission."""
     pairs = [(k, v) for k, values in submission['fields'].items()
@@ -180,12 +214,16 @@ def build_request(submission, token):
     elif csrf == 'twice':
         pairs[0:0] = [('csrf_token', token), ('csrf_token', 'x')]
     encoding = submission['encoding']
-    if encoding == 'multipart':
+    if encoding in ('multipart', 'multipart-files'):
         boundary = 'fuzz' + secrets.token_hex(16)
+        # As a file field: each part but the CSRF token's.
+        file_part = b'; filename="f.txt"\r\nContent-Type: text/plain'
         body = b''.join(
             b'--' + boundary.encode() + b'\r\n'
             b'Content-Disposition: form-data; name="'
-            + as_bytes(k).replace(b'"', b'%22') + b'"\r\n\r\n'
+            + as_bytes(k).replace(b'"', b'%22') + b'"'
+            + (file_part if encoding == 'multipart-files'
+               and k != 'csrf_token' else b'') + b'\r\n\r\n'
             + as_bytes(v) + b'\r\n' for k, v in pairs)
         body += b'--' + boundary.encode() + b'--\r\n'
         return body, f'multipart/form-data; boundary={boundary}'
@@ -196,6 +234,12 @@ def build_request(submission, token):
             data.setdefault(as_bytes(k).decode('utf-8', 'replace'),
                             as_bytes(v).decode('utf-8', 'replace'))
         return json.dumps(data).encode(), 'application/json'
+    if encoding == 'json-values':
+        data = {k: v for k, v in pairs if k == 'csrf_token'}
+        data.update(submission['json'])
+        return json.dumps(data).encode(), 'application/json'
+    if encoding == 'json-document':
+        return json.dumps(submission['json']).encode(), 'application/json'
     body = '&'.join(quote_from_bytes(as_bytes(k)) + '=' +
                     quote_from_bytes(as_bytes(v))
                     for k, v in pairs).encode('ascii')
@@ -203,23 +247,26 @@ def build_request(submission, token):
         'urlencoded': 'application/x-www-form-urlencoded',
         'multipart-without-boundary': 'multipart/form-data',
         'text/plain': 'text/plain',
+        'other-type': submission.get('type'),
         'none': None,
     }[encoding]
     return body, content_type
 
 
-def sub(csrf='valid', encoding='urlencoded', **fields):
-    """A submission written out, for the examples every run tries."""
+def sub(csrf='valid', encoding='urlencoded', extra=None, **fields):
+    """A submission written out, for the examples every run tries;
+    `extra` adds its keys ('json', 'type')."""
     return {'fields': {k: v if isinstance(v, list) else [v]
                        for k, v in fields.items()},
-            'csrf': csrf, 'encoding': encoding}
+            'csrf': csrf, 'encoding': encoding, **(extra or {})}
 
 
 BIG = 'x' * LONG
 NUL = 'john\x00@example.com'
 OTHER = 'susan@example.com'
-# 62 characters, 112 once lower-cased: too long for the column.
-LONGER_IN_LOWER_CASE = '\u0130' * 50 + '@example.com'
+# 39 characters, 66 once lower-cased, 87 as stored (with its domain in
+# xn-- form): too long for the column.
+LONGER_IN_LOWER_CASE = 'abcde@' + '.'.join(['\u0130' * 9] * 3) + '.com'
 
 
 class ErrorRecords(logging.Handler):
@@ -284,16 +331,22 @@ class FuzzFormsTestCase(FlaskyTestCase):
         self.errors.records.clear()
         before = self.snapshot()
         headers = {'Content-Type': content_type} if content_type else {}
+        refused = refusal(submission, body)
         # What the form will read, parsed by the same code.
-        with self.app.test_request_context(url, method='POST', data=body,
-                                           headers=headers):
-            data = request.form
-            if not data and request.is_json:
-                data = MultiDict(request.get_json(silent=True) or {})
-            submission['seen'] = {k: data.get(k) for k in data}
+        submission['seen'] = {}
+        if refused is None:
+            with self.app.test_request_context(
+                    url, method='POST', data=body, headers=headers):
+                submission['seen'] = {k: request.form.get(k)
+                                      for k in request.form}
         response = client.post(url, data=body, headers=headers)
         after = self.snapshot()
         self.assertLess(response.status_code, 500, submission)
+        if refused is not None:
+            self.assertEqual(response.status_code, refused, submission)
+        else:
+            self.assertNotIn(response.status_code, (411, 413, 415),
+                             submission)
         self.assertEqual(
             [r.getMessage() for r in self.errors.records], [],
             f'logged an error for {submission!r}')
@@ -326,6 +379,16 @@ class FuzzFormsTestCase(FlaskyTestCase):
     @example(sub(email=JOHN, password=PASSWORD), '//evil.example')
     @example(sub(email=JOHN, password=PASSWORD), '/\t/evil.example')
     @example(sub(email=JOHN, password=PASSWORD, encoding='json'), None)
+    @example(sub(encoding='json-values', extra={'json': {
+        'email': JOHN, 'password': 5, 'remember_me': True}}), None)
+    @example(sub(encoding='json-values', extra={'json': {
+        'email': [1], 'password': {}}}), None)
+    @example(sub(encoding='json-document', extra={'json': [JOHN]}), None)
+    @example(sub(email=JOHN, password=PASSWORD, encoding='multipart-files'),
+             None)
+    @example(sub(email=JOHN, password=PASSWORD, encoding='other-type',
+                 extra={'type': 'text/html'}), None)
+    @example(sub(email=JOHN, password=PASSWORD + 'x' * MAX_BODY), None)
     @example(sub(csrf='missing', email=JOHN, password=PASSWORD), None)
     @example(sub(email=NUL, password=BIG), None)
     @example(sub(email=b'\xffjohn@example.com', password=b'\xc3\x28'),
@@ -350,7 +413,7 @@ class FuzzFormsTestCase(FlaskyTestCase):
                 response.headers.get('Location', '')).path):
             email = effective(submission, 'email')
             self.assertTrue(csrf_ok(submission))
-            self.assertEqual(email.strip().lower(), JOHN)
+            self.assertEqual(canonical_email(email), JOHN)
             self.assertTrue(self.opens(self.john().password_hash,
                                        effective(submission, 'password')))
             # Wherever `next` said, the redirect stays on this site, as
@@ -406,7 +469,7 @@ class FuzzFormsTestCase(FlaskyTestCase):
             user = db.session.scalar(sa.select(User).order_by(
                 User.id.desc()))
             self.assertEqual(user.email,
-                             effective(submission, 'email').strip().lower())
+                             canonical_email(effective(submission, 'email')))
             self.assertEqual(user.username, username)
             # What PostgreSQL would refuse, SQLite stores: check here.
             self.assertLessEqual(len(user.email), 64)
@@ -453,6 +516,8 @@ class FuzzFormsTestCase(FlaskyTestCase):
     @example(sub(email=b'\xed\xa0\x80@example.com'))
     @example(sub(email=[OTHER, JOHN]))
     @example(sub(csrf='missing', email=JOHN))
+    @example(sub(encoding='json-values', extra={'json': {'email': None}}))
+    @example(sub(email=JOHN, encoding='multipart-files'))
     @given(submissions(email=any_email))
     def test_reset_request(self, submission):
         self.count('reset request')
@@ -464,7 +529,7 @@ class FuzzFormsTestCase(FlaskyTestCase):
             self.assertEqual(mail, [])
             return
         self.assertTrue(csrf_ok(submission))
-        email = effective(submission, 'email').strip().lower()
+        email = canonical_email(effective(submission, 'email'))
         self.assertIn('@', email)
         self.assertEqual(recipients(mail), [JOHN] if email == JOHN else [])
 
@@ -531,7 +596,7 @@ class FuzzFormsTestCase(FlaskyTestCase):
         self.assertTrue(csrf_ok(submission))
         self.assertTrue(self.opens(self.john().password_hash,
                                    effective(submission, 'password')))
-        new_email = effective(submission, 'email').strip().lower()
+        new_email = canonical_email(effective(submission, 'email'))
         self.assertRegex(new_email, r'^[^@\s]+@[^@\s]+$')
         # The link will store it: it must fit the column.
         self.assertLessEqual(len(new_email), 64)
@@ -557,6 +622,37 @@ class BuildRequestTestCase(unittest.TestCase):
         self.assertIn(b'name="password"\r\n\r\n\x00\x00\x00\r\n', body)
         self.assertTrue(body.endswith(f'--{boundary}--\r\n'.encode()))
         self.assertNotIn(b'csrf_token', body)
+
+    def test_multipart_files_sends_fields_as_files(self):
+        body, content_type = build_request(
+            {'fields': {'email': ['a@b.c']}, 'csrf': 'valid',
+             'encoding': 'multipart-files'}, 'TOKEN')
+        self.assertIn(b'name="csrf_token"\r\n\r\nTOKEN\r\n', body)
+        self.assertIn(b'name="email"; filename="f.txt"\r\n', body)
+        self.assertEqual(refusal({'encoding': 'multipart-files'}, body),
+                         415)
+
+    def test_json_values_of_any_type(self):
+        submission = {'fields': {'email': ['x']}, 'csrf': 'valid',
+                      'encoding': 'json-values',
+                      'json': {'email': [1, {'a': None}], 'password': 5}}
+        body, content_type = build_request(submission, 'TOKEN')
+        self.assertEqual(content_type, 'application/json')
+        self.assertEqual(json.loads(body), {
+            'csrf_token': 'TOKEN', 'email': [1, {'a': None}],
+            'password': 5})
+        self.assertEqual(refusal(submission, body), 415)
+
+    def test_refusals(self):
+        for encoding, body, status in [
+                ('urlencoded', b'a=b', None),
+                ('urlencoded', b'a=' + b'x' * MAX_BODY, 413),
+                ('none', b'', None), ('none', b'a=b', 415),
+                ('multipart-without-boundary', b'a=b', None),
+                ('text/plain', b'', 415), ('other-type', b'a=b', 415)]:
+            with self.subTest(encoding=encoding, body=body[:5]):
+                self.assertEqual(refusal({'encoding': encoding}, body),
+                                 status)
 
 
 class FoundByFuzzingTestCase(FlaskyTestCase):
@@ -592,4 +688,4 @@ class FoundByFuzzingTestCase(FlaskyTestCase):
         response = self.register(email='susan@b\u00fccher.example')
         self.assertEqual(response.request.path, '/auth/login')
         self.assertEqual(recipients(self.mail.wait_for(1)),
-                         ['susan@b\u00fccher.example'])
+                         ['susan@xn--bcher-kva.example'])

@@ -110,7 +110,10 @@ class NginxTestCase(ServerTestCase):
         require_program(NGINX, 'nginx', 'nginx')
         super().setUpClass()
         cls.add_user(EMAIL, USERNAME)
-        cls.gunicorn = cls.start_server(FLASKY_PROXIES='1')
+        # The site answers to its SERVER_NAME and, for the caching test's
+        # hosts of its own, to every name under example.com.
+        cls.gunicorn = cls.start_server(FLASKY_PROXIES='1',
+                                        TRUSTED_HOSTS='.example.com')
         tmp_dir = tempfile.TemporaryDirectory()
         cls.addClassCleanup(tmp_dir.cleanup)
         cls.port = free_port()

@@ -123,15 +123,20 @@ class MigrationsTestCase(CommandTestCase):
         self.assertExit(self.manage('db', 'upgrade'), 0)
         with self.engine.begin() as conn:
             conn.execute(sa.text(
-                "INSERT INTO users (username) VALUES ('john')"))
+                "INSERT INTO users (username, link_stamp) "
+                "VALUES ('john', 's1')"))
             confirmed = conn.scalar(sa.text(
                 "SELECT confirmed FROM users WHERE username = 'john'"))
         self.assertIs(confirmed, False)
         rejected = [
             # "John" and "john" are one username.
-            "INSERT INTO users (username) VALUES ('JOHN')",
-            "INSERT INTO users (username, confirmed) VALUES ('susan', NULL)",
-            f"INSERT INTO users (email) VALUES ('{'a' * 65}')",
+            "INSERT INTO users (username, link_stamp) VALUES ('JOHN', 's2')",
+            "INSERT INTO users (username, confirmed, link_stamp) "
+            "VALUES ('susan', NULL, 's3')",
+            "INSERT INTO users (email, link_stamp) "
+            f"VALUES ('{'a' * 65}', 's4')",
+            # Every emailed link carries the stamp.
+            "INSERT INTO users (username) VALUES ('susan')",
         ]
         for statement in rejected:
             with self.subTest(statement=statement):

@@ -815,8 +815,8 @@ class CaseInsensitiveUsernameTestCase(SecurityTestCase):
         with self.app.app_context():
             with self.assertRaises(sa.exc.IntegrityError):
                 db.session.execute(sa.text(
-                    "INSERT INTO users (email, username) "
-                    "VALUES ('other@example.com', 'JOHN')"))
+                    "INSERT INTO users (email, username, link_stamp) "
+                    "VALUES ('other@example.com', 'JOHN', 'stamp')"))
                 db.session.flush()
             db.session.rollback()
         self.assertEqual(self.user_count(), 1)

@@ -18,11 +18,13 @@ from app import create_app, db, limiter
 from app.main.errors import wait_in_words
 from bench.server import Browser, clean_environ
 from config import TestingConfig
-from tests.messages import (CONFIRM_RESENT, HELLO_STRANGER, INVALID_LOGIN,
-                            RESET_SENT, TOO_MANY_REQUESTS, TRIED_TOO_OFTEN,
-                            please_wait)
+from tests.messages import (CONFIRM_RESENT, EMAIL_CHANGE_SENT, EMAIL_TAKEN,
+                            HELLO_STRANGER, INVALID_LOGIN,
+                            PASSWORDS_DIFFER, RESET_SENT, TOO_EASY,
+                            TOO_MANY_REQUESTS, TRIED_TOO_OFTEN,
+                            USERNAME_TAKEN, please_wait)
 from tests.support import (NAVBAR_BRAND, NEW_PASSWORD, PASSWORD,
-                           FlaskyTestCase, ServerTestCase,
+                           FlaskyTestCase, ServerTestCase, field_errors,
                            flashes)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -124,6 +126,18 @@ class LoginThrottlingTestCase(ThrottlingTestCase):
             self.fail_logins(1, email=email)
         self.assertThrottled(self.attempt_login(email='John@example.com'),
                              300)
+
+    def test_account_is_the_address_as_stored(self):
+        # Other ways of writing the address (a fullwidth letter, a domain
+        # in capitals of another script) reach the same account: each
+        # counts against it.
+        for email in ('john@\uff45xample.com', 'john@exampl\uff45.com',
+                      'john@EXAMPLE.\uff23\uff2f\uff2d',
+                      'john@\uff45\uff58ample.com',
+                      'john@ex\uff41mple.com'):
+            self.fail_logins(1, email=email)
+        self.assertThrottled(self.attempt_login(password=PASSWORD), 300)
+        self.assertNotLoggedIn()
 
     def test_other_account_is_not_blocked(self):
         self.add_user(email='susan@example.com', username='susan',
@@ -236,15 +250,11 @@ class RegisterThrottlingTestCase(ThrottlingTestCase):
         self.assertIsNone(self.get_user('david@example.com'))
         self.assertEqual(len(self.mail.messages), 2)
 
-    def test_only_successful_registrations_count(self):
-        for _ in range(3):
-            response = self.register_as('john', password2=NEW_PASSWORD)
-            self.assertEqual(response.status_code, 200)
-        self.assertRedirect(self.register_as('john'))
-        response = self.register_as('john')     # taken now: refused
+    def test_refused_registrations_count_too(self):
+        response = self.register_as('john', password2=NEW_PASSWORD)
         self.assertEqual(response.status_code, 200)
-        self.assertRedirect(self.register_as('susan'))
-        self.assertThrottled(self.register_as('david'), 3600)
+        self.assertRedirect(self.register_as('john'))
+        self.assertThrottled(self.register_as('susan'), 3600)
 
     def test_limit_is_per_ip(self):
         self.assertRedirect(self.register_as('john'))
@@ -260,6 +270,129 @@ class RegisterThrottlingTestCase(ThrottlingTestCase):
         for _ in range(5):
             self.assertEqual(self.client.get('/auth/register').status_code,
                              200)
+
+
+class RegisterProbingTestCase(ThrottlingTestCase):
+    """The default limit: 10 register POSTs per IP in an hour, refused
+    ones too, as "Email already registered." tells who has an account."""
+
+    def register(self, email, username='someone', password=PASSWORD,
+                 password2=None, ip='127.0.0.1'):
+        return self.submit('/auth/register', dict(
+            email=email, username=username, password=password,
+            password2=password if password2 is None else password2),
+            follow_redirects=False, environ_overrides={'REMOTE_ADDR': ip})
+
+    def test_probing_addresses_meets_a_429(self):
+        self.add_user()
+        for i in range(10):
+            email = 'john@example.com' if i % 2 else f'x{i}@example.com'
+            response = self.register(email, username='john')
+            self.assertEqual(response.status_code, 200)
+            self.assertTrue(field_errors(self.page(response)))
+        with mock.patch('app.auth.forms.email_taken') as lookup:
+            response = self.register('susan@example.com')
+        self.assertThrottled(response, 3600)
+        lookup.assert_not_called()
+        # From another address the form still answers.
+        response = self.register('john@example.com', ip='10.0.0.1')
+        self.assertIn(EMAIL_TAKEN, field_errors(self.page(response)))
+
+    def test_a_person_registering_meets_no_limit(self):
+        # Mistakes first, as people make them, then the account.
+        self.add_user()
+        for fields, error in [
+                (dict(password='password123'), TOO_EASY),
+                (dict(password2=NEW_PASSWORD), PASSWORDS_DIFFER),
+                (dict(username='john'), USERNAME_TAKEN),
+                (dict(email='john@example.com'), EMAIL_TAKEN)]:
+            response = self.register(**dict(
+                dict(email='susan@example.com', username='susan'),
+                **fields))
+            errors = field_errors(self.page(response))
+            self.assertTrue(any(e.startswith(error) for e in errors),
+                            errors)
+        self.assertRedirect(self.register('susan@example.com', 'susan'))
+        self.assertIsNotNone(self.get_user('susan@example.com'))
+
+
+class ChangeEmailThrottlingTestCase(ThrottlingTestCase):
+    """The default limit: 5 change-email POSTs per user in an hour,
+    refused ones too."""
+
+    def setUp(self):
+        super().setUp()
+        self.add_user()
+        self.add_user('susan@example.com', 'susan')
+
+    def change_email(self, email, password=PASSWORD, ip='127.0.0.1'):
+        return self.submit('/auth/change_email', dict(
+            email=email, password=password), follow_redirects=False,
+            environ_overrides={'REMOTE_ADDR': ip})
+
+    def test_probing_addresses_meets_a_429(self):
+        self.assertRedirect(self.attempt_login(password=PASSWORD))
+        for i in range(5):
+            response = self.change_email('susan@example.com')
+            self.assertIn(EMAIL_TAKEN, field_errors(self.page(response)))
+        self.assertThrottled(self.change_email('david@example.com'), 3600)
+
+    def test_wrong_passwords_count(self):
+        self.assertRedirect(self.attempt_login(password=PASSWORD))
+        for i in range(5):
+            response = self.change_email('new@example.com', 'wrong')
+            self.assertEqual(flashes(self.page(response)),
+                             [INVALID_LOGIN])
+        with mock.patch('app.auth.views.send_email_and_wait') as send:
+            self.assertThrottled(self.change_email('new@example.com'), 3600)
+        send.assert_not_called()
+
+    def test_one_change_meets_no_limit(self):
+        self.assertRedirect(self.attempt_login(password=PASSWORD))
+        self.change_email('susan@example.com')
+        self.change_email('new@example.com', 'wrong')
+        response = self.change_email('new@example.com')
+        self.assertRedirect(response)
+        follow = self.client.get(response.headers['Location'])
+        self.assertEqual(flashes(self.page(follow)), [EMAIL_CHANGE_SENT])
+
+    def test_change_email_form_is_never_limited(self):
+        self.assertRedirect(self.attempt_login(password=PASSWORD))
+        for _ in range(5):
+            self.change_email('susan@example.com')
+        self.assertThrottled(self.change_email('susan@example.com'), 3600)
+        for _ in range(5):
+            self.assertEqual(
+                self.client.get('/auth/change_email').status_code, 200)
+
+
+class ChangeEmailPerIPTestCase(ThrottlingTestCase):
+    config = dict(FLASKY_LIMIT_CHANGE_EMAIL_PER_IP='2 per hour')
+
+    def test_limit_is_per_ip_across_accounts(self):
+        for name in ('john', 'susan', 'david'):
+            self.add_user(f'{name}@example.com', name)
+        for name in ('john', 'susan', 'david'):
+            self.client = self.app.test_client()
+            self.assertRedirect(self.attempt_login(
+                email=f'{name}@example.com', password=PASSWORD))
+            response = self.submit('/auth/change_email', dict(
+                email='john@example.com', password=PASSWORD),
+                follow_redirects=False)
+            if name == 'david':
+                self.assertThrottled(response, 3600)
+            else:
+                self.assertIn(EMAIL_TAKEN,
+                              field_errors(self.page(response)))
+        # David, logged in from another address.
+        self.client = self.app.test_client()
+        elsewhere = {'REMOTE_ADDR': '10.0.0.1'}
+        self.assertRedirect(self.attempt_login(
+            email='david@example.com', password=PASSWORD, ip='10.0.0.1'))
+        response = self.submit('/auth/change_email', dict(
+            email='john@example.com', password=PASSWORD),
+            follow_redirects=False, environ_overrides=elsewhere)
+        self.assertIn(EMAIL_TAKEN, field_errors(self.page(response)))
 
 
 class ResendThrottlingTestCase(ThrottlingTestCase):

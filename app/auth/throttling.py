@@ -12,6 +12,7 @@ from flask import current_app, request
 from flask_login import current_user
 
 from .. import limiter
+from ..models import canonical_email
 
 
 def configured(name):
@@ -23,7 +24,12 @@ def submitted_email():
     """The email in the posted form, as the model stores it, hashed: the
     key stays short whatever was posted, and no address reaches the
     limiter's store or its log."""
-    email = request.form.get('email', '').strip().lower()
+    email = request.form.get('email', '')
+    try:
+        # Each way of writing an address counts against its one account.
+        email = canonical_email(email)
+    except ValueError:
+        email = email.strip().lower()   # no address: the form refuses it
     return hashlib.sha256(email.encode()).hexdigest() if email else ''
 
 

@@ -265,11 +265,46 @@ def change_email(token):
         else:
             send_email(old_email, 'Your email address has been changed',
                        'auth/email/email_changed', user=current_user,
-                       old_email=old_email, when=datetime.now(timezone.utc))
+                       old_email=old_email, when=datetime.now(timezone.utc),
+                       undo_token=current_user.generate_email_undo_token(
+                           old_email))
             flash('Your email address has been updated.')
             return redirect(url_for('main.index'))
     flash('Invalid request.')
     return redirect(url_for('main.index'))
+
+
+@auth.route('/change_email/undo/<token>', methods=['GET', 'POST'])
+def undo_email_change(token):
+    """The owner of the old address says "this was not me": no login is
+    needed, as the thief may have changed the password too."""
+    found = User.from_email_undo_token(token)
+    if found is None:
+        flash('The link to undo the change is invalid or has expired.')
+        return redirect(url_for('main.index'))
+    user, old_email = found
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        return render_template('auth/undo_email_change.html', form=form,
+                               old_email=old_email, new_email=user.email)
+    new_email = user.email
+    if not user.undo_email_change(old_email):
+        flash('The address is now used by another account: contact the '
+              "site's administrator.")
+        return redirect(url_for('main.index'))
+    db.session.commit()
+    send_email(old_email, 'Your email address has been put back',
+               'auth/email/email_restored', user=user,
+               token=user.generate_reset_token(), new_email=new_email)
+    send_email(new_email, 'The change of email address was undone',
+               'auth/email/email_change_undone', user=user,
+               old_email=old_email)
+    # The logins are gone: a browser logged in to the account, this one
+    # too, is a visitor's from its next request.
+    flash('Your email address has been put back, every login of the '
+          'account has ended and its password is turned off. Follow the '
+          'link we have sent to that address to set a new one.')
+    return redirect(url_for('auth.login'))
 
 
 @auth.route('/sessions')

@@ -1,4 +1,5 @@
-"""one row per login, in place of the user's session token
+"""one row per login, in place of the user's session token; when an email
+change was last undone
 
 Revision ID: a3c8f1e20b94
 Revises: b7e2d9c41a05
@@ -43,6 +44,8 @@ def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_session_token'))
         batch_op.drop_column('session_token')
+        batch_op.add_column(sa.Column('email_restored_at', sa.DateTime(),
+                                      nullable=True))
     # A batch operation on SQLite loses this expression index, which it
     # cannot reflect (see 49caeb46c8d0): make it again.
     if op.get_bind().dialect.name == 'sqlite':
@@ -52,6 +55,7 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('email_restored_at')
         batch_op.add_column(sa.Column('session_token', sa.String(length=64),
                                       nullable=True))
     users = sa.table('users', sa.column('id', sa.Integer),

@@ -92,7 +92,8 @@ def upgrade():
 
 
 def downgrade():
-    # The addresses stay in canonical form: each is the same mailbox.
+    # The addresses stay in canonical form: each names the same mailbox,
+    # and the code before this revision sends to an ASCII address as it is.
     op.drop_index('ix_users_username_lower', table_name='users')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('link_stamp')
