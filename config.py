@@ -46,8 +46,8 @@ class Config:
     # Explicit, so that FLASK_DEBUG in the environment does not reach
     # the testing and production configurations.
     DEBUG = False
-    # No fallback in the source: development keeps a key of its own
-    # (instance_secret_key), production refuses to start without one.
+    # No key in the source: development makes one and keeps it in the
+    # instance folder, production refuses to start without one.
     SECRET_KEY = os.environ.get('SECRET_KEY')
     # The largest form is well under 64 KiB; a longer body is refused
     # (413) before it is read.
@@ -152,8 +152,8 @@ class Config:
 
 class DevelopmentConfig(Config):
     DEBUG = True
-    # The Host names the site answers to; any other gets a 400, so that
-    # no emailed link can point elsewhere. `make run` serves 127.0.0.1.
+    # The Host names the site answers to (`make run` serves 127.0.0.1);
+    # any other gets a 400, so no emailed link can point elsewhere.
     TRUSTED_HOSTS = env_list('TRUSTED_HOSTS') or ['localhost', '127.0.0.1']
     SQLALCHEMY_DATABASE_URI = os.environ.get('DEV_DATABASE_URL') or \
         'sqlite:///' + os.path.join(basedir, 'data-dev.sqlite')

@@ -26,7 +26,7 @@ TIMEOUT = 60           # seconds, for any one command
 SERVER_START = 15      # seconds, for the development server to answer
 CONFIG_NAMES = ('default', 'development', 'production', 'testing')
 # Columns of `users` added after the book's.
-USERS_COLUMNS_SINCE = {'link_stamp'}
+USERS_COLUMNS_SINCE = {'link_stamp', 'email_restored_at'}
 
 
 def head_revisions():
@@ -294,7 +294,9 @@ class CLITestCase(CommandTestCase):
             import sys
             import flasky
             print(type(flasky.app).__name__)
-            print(*sorted({'alembic', 'zxcvbn'} & set(sys.modules)))''')
+            print(*sorted({'alembic', 'zxcvbn'} & set(sys.modules)))''',
+            SECRET_KEY='a long random string', SERVER_NAME='flasky.test',
+            DATABASE_URL='sqlite:///' + os.path.join(self.tmp, 'p.sqlite'))
         self.assertExit(result, 0)
         self.assertEqual(result.stdout, 'Flask\n\n')
 

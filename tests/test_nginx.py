@@ -215,6 +215,14 @@ class NginxTestCase(ServerTestCase):
         direct = Browser(self.gunicorn.port).get('/static/favicon.ico')
         self.assertIsNotNone(direct.headers['Content-Security-Policy'])
 
+    def test_a_body_over_64_kib_stops_at_nginx(self):
+        big = self.visitor().request(
+            'POST', '/auth/login', body=b'email=' + b'x' * 70000,
+            headers={'Content-Type': 'application/x-www-form-urlencoded'})
+        # nginx's own page: the app never saw the request.
+        self.assertEqual(big.status, 413)
+        self.assertIn('<center>nginx/', big.text)
+
     def test_visitor_cannot_claim_https(self):
         # nginx replaces the visitor's X-Forwarded-Proto with its own
         # scheme; the app sends HSTS on HTTPS only.
