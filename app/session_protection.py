@@ -20,5 +20,6 @@ class LoginManager(flask_login.LoginManager):
 
 @flask_login.user_loaded_from_cookie.connect
 def bind_remembered_session(app, user):
-    # Bind the new session to this visitor, as login_user() does.
-    session['_id'] = app.login_manager._session_identifier_generator()
+    # The session the cookie starts is a login, not yet fresh: login_user()
+    # binds it to this visitor, which Flask-Login leaves out here.
+    flask_login.login_user(user, fresh=False)
