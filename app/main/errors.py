@@ -27,19 +27,25 @@ def page_not_found(e):
     return render_template('404.html'), 404
 
 
+# Bodies refused before any view runs (app/forms_only.py): the page's
+# title, and what the visitor is told.
+REFUSED_BODIES = {
+    411: ('Length Required', "This site's forms take a body whose length "
+          'is given, as a browser sends it.'),
+    413: ('Request Too Large', 'What you sent is larger than any form of '
+          'this site takes.'),
+    415: ('Unsupported Media Type', "This site's forms take form data "
+          'only, as a browser sends it.'),
+}
+
+
 @main.app_errorhandler(411)
-def length_required(e):
-    return render_template('411.html'), 411
-
-
 @main.app_errorhandler(413)
-def request_entity_too_large(e):
-    return render_template('413.html'), 413
-
-
 @main.app_errorhandler(415)
-def unsupported_media_type(e):
-    return render_template('415.html'), 415
+def body_refused(e):
+    title, explanation = REFUSED_BODIES[e.code]
+    return render_template('body_refused.html', title=title,
+                           explanation=explanation), e.code
 
 
 @main.app_errorhandler(429)
