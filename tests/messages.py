@@ -85,6 +85,10 @@ UNCONFIRMED = 'You have not confirmed your account yet.'
 NOT_FOUND = 'Not Found'
 SERVER_ERROR = 'Internal Server Error'
 TOO_MANY_REQUESTS = 'Too Many Requests'
+# Bodies refused before any form reads them.
+UNSUPPORTED = 'Unsupported Media Type'
+LENGTH_REQUIRED = 'Length Required'
+TOO_LARGE = 'Request Too Large'
 TRIED_TOO_OFTEN = 'You have tried this too many times for now.'
 
 

@@ -32,6 +32,7 @@ from tests import scratchdb
 # Passwords that pass the password policy.
 PASSWORD = 'correct horse battery staple'
 NEW_PASSWORD = 'purple monkey dishwasher lamp'
+THIRD_PASSWORD = 'grey elephant umbrella waltz'
 # On every page in the site's layout, error pages too.
 NAVBAR_BRAND = '<a class="navbar-brand" href="/">Flasky</a>'
 

@@ -16,14 +16,12 @@ from werkzeug.security import check_password_hash
 
 from app import db
 from app.models import User
-from tests.messages import HELLO_STRANGER, RESET_SUBJECT
+from tests.messages import (HELLO_STRANGER, LENGTH_REQUIRED, RESET_SUBJECT,
+                            TOO_LARGE, UNSUPPORTED)
 from bench.server import Browser
 from tests.support import (NAVBAR_BRAND, PASSWORD, FlaskyTestCase,
                            ServerTestCase, csrf_token)
 
-UNSUPPORTED = 'Unsupported Media Type'
-LENGTH_REQUIRED = 'Length Required'
-TOO_LARGE = 'Request Too Large'
 JOHN = 'john@example.com'
 LIMIT = 64 * 1024
 

@@ -11,10 +11,9 @@ from tests.messages import (
     EMAIL_CHANGE_SUBJECT, EMAIL_CHANGED_SUBJECT, EMAIL_UPDATED,
     INVALID_LOGIN, LOGGED_OUT, PASSWORD_CHANGED_SUBJECT, PASSWORD_UPDATED,
     RESET_SENT, RESET_SUBJECT, SUBJECT_PREFIX, hello, logged_in_as)
-from tests.support import (NEW_PASSWORD, PASSWORD, FlaskyTestCase, html_part,
-                           link_in, text_part)
+from tests.support import (NEW_PASSWORD, PASSWORD, THIRD_PASSWORD,
+                           FlaskyTestCase, html_part, link_in, text_part)
 
-THIRD_PASSWORD = 'grey elephant umbrella waltz'
 
 SENDER = 'Flasky Admin <flasky@example.com>'
 

@@ -9,12 +9,11 @@ from tests.messages import (CONFIRM_BAD, CONFIRM_SUBJECT,
                             EMAIL_UPDATED, INVALID_REQUEST,
                             PASSWORD_UPDATED, RESET_BAD, RESET_SENT,
                             RESET_SUBJECT, SUBJECT_PREFIX, logged_in_as)
-from tests.support import (NEW_PASSWORD, PASSWORD, FlaskyTestCase,
-                           csrf_token, flashes, link_in)
+from tests.support import (NEW_PASSWORD, PASSWORD, THIRD_PASSWORD,
+                           FlaskyTestCase, csrf_token, flashes, link_in)
 
 A = 'john@example.com'
 B = 'john@example.org'
-THIRD_PASSWORD = 'grey elephant umbrella waltz'
 
 
 class LinkBindingTestCase(FlaskyTestCase):

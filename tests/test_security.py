@@ -31,11 +31,10 @@ from tests.messages import (
     INVALID_PASSWORD, INVALID_REQUEST, PASSWORD_CHANGED_SUBJECT,
     PASSWORD_UPDATED, RESET_BAD, SUBJECT_PREFIX, TOO_EASY, TOO_LONG,
     TOO_SHORT, USERNAME_TAKEN, logged_in_as, too_long)
-from tests.support import (NEW_PASSWORD, PASSWORD, FlaskyTestCase,
-                           csrf_token, field_errors, flashes, html_part,
-                           link_in, text_part)
+from tests.support import (NEW_PASSWORD, PASSWORD, THIRD_PASSWORD,
+                           FlaskyTestCase, csrf_token, field_errors,
+                           flashes, html_part, link_in, text_part)
 
-THIRD_PASSWORD = 'grey elephant umbrella waltz'
 
 
 # 129 characters: one more than FLASKY_PASSWORD_MAX_LENGTH.
