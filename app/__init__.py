@@ -1,4 +1,5 @@
 from flask import Flask
+from flask_babel import Babel
 from flask_bootstrap import Bootstrap
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -6,10 +7,11 @@ from flask_moment import Moment
 from flask_sqlalchemy import SQLAlchemy
 
 from config import config_class
-from . import caching, forms_only, headers, hosts, vendor
+from . import caching, forms_only, headers, hosts, i18n, vendor
 from .session_protection import LoginManager
 from .smtp import Mail
 
+babel = Babel()
 bootstrap = Bootstrap()
 mail = Mail()
 moment = Moment()
@@ -30,6 +32,7 @@ def create_app(config_name):
     config_.init_app(app)
 
     bootstrap.init_app(app)
+    i18n.init_app(app, babel)
     vendor.init_app(app)
     mail.init_app(app)
     moment.init_app(app)

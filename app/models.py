@@ -130,6 +130,12 @@ class User(UserMixin, db.Model):
         sa.String(32), default=new_link_stamp)
     # When an email change was last undone: older undo links are dead.
     email_restored_at: so.Mapped[Optional[datetime]]
+    # As in the book's chapter 10; shown on the Account page.
+    member_since: so.Mapped[Optional[datetime]] = so.mapped_column(
+        default=utcnow)
+    # The language chosen with the switcher ('en', 'zh_TW'); None: the
+    # browser's. Emails to the user are written in it.
+    locale: so.Mapped[Optional[str]] = so.mapped_column(sa.String(16))
 
     role: so.Mapped[Optional[Role]] = so.relationship(back_populates='users')
     logins: so.WriteOnlyMapped['Login'] = so.relationship(

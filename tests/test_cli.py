@@ -26,7 +26,8 @@ TIMEOUT = 60           # seconds, for any one command
 SERVER_START = 15      # seconds, for the development server to answer
 CONFIG_NAMES = ('default', 'development', 'production', 'testing')
 # Columns of `users` added after the book's.
-USERS_COLUMNS_SINCE = {'link_stamp', 'email_restored_at'}
+USERS_COLUMNS_SINCE = {'link_stamp', 'email_restored_at', 'member_since',
+                       'locale'}
 
 
 def head_revisions():

@@ -190,10 +190,11 @@ class MomentScriptTestCase(FlaskyTestCase):
         self.assertEqual(again.status_code, 304)
         self.assertEqual(again.get_data(), b'')
 
-    def test_pages_load_it_after_moment(self):
+    def test_pages_load_it_after_moment_and_set_the_locale_last(self):
         scripts = parse(self.page(self.client.get('/'))).scripts
-        self.assertEqual(scripts[-2:], [
-            '/static/js/moment-with-locales.min.js', '/flask-moment.js'])
+        self.assertEqual(scripts[-3:], [
+            '/static/js/moment-with-locales.min.js', '/flask-moment.js',
+            '/static/js/moment-locale.js'])
 
 
 class DevelopmentHeadersTestCase(HeadersMixin, FlaskyTestCase):

@@ -1,0 +1,45 @@
+"""The site in English and Traditional Chinese, with Flask-Babel.
+
+The language is the one the visitor chose with the switcher (kept on the
+account, and in a cookie), else the best match for the browser's
+Accept-Language, else English.
+"""
+from flask import has_request_context, request
+from flask_babel import get_locale
+from flask_login import current_user
+
+# Babel's locale names, and each language's name in itself.
+LANGUAGES = {'en': 'English', 'zh_TW': '繁體中文'}
+COOKIE = 'locale'
+
+
+def select_locale():
+    if not has_request_context():
+        return None
+    if current_user.is_authenticated and current_user.locale in LANGUAGES:
+        return current_user.locale
+    chosen = request.cookies.get(COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    # Werkzeug matches tags written with '-', and falls back to the
+    # primary language: zh-Hant and zh-HK get zh-TW.
+    best = request.accept_languages.best_match(
+        [code.replace('_', '-') for code in LANGUAGES], default='en')
+    return best.replace('-', '_')
+
+
+def html_lang():
+    """The page's language as a BCP 47 tag, for <html lang>."""
+    return str(get_locale()).replace('_', '-')
+
+
+def init_app(app, babel):
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(html_lang=html_lang, LANGUAGES=LANGUAGES)
+
+    @app.after_request
+    def vary_on_language(response):
+        # A shared cache keeps one copy of a page per language.
+        if response.mimetype == 'text/html':
+            response.vary.add('Accept-Language')
+        return response
