@@ -11,6 +11,7 @@ from flask_login import current_user
 # Babel's locale names, and each language's name in itself.
 LANGUAGES = {'en': 'English', 'zh_TW': '繁體中文'}
 COOKIE = 'locale'
+BY_LANGUAGE = {code.split('_')[0]: code for code in LANGUAGES}
 
 
 def select_locale():
@@ -21,16 +22,19 @@ def select_locale():
     chosen = request.cookies.get(COOKIE)
     if chosen in LANGUAGES:
         return chosen
-    # Werkzeug matches tags written with '-', and falls back to the
-    # primary language: zh-Hant and zh-HK get zh-TW.
-    best = request.accept_languages.best_match(
-        [code.replace('_', '-') for code in LANGUAGES], default='en')
-    return best.replace('-', '_')
+    # The browser's languages, best first; any zh-* gets zh_TW, the only
+    # Chinese the site has.
+    for tag, quality in request.accept_languages:
+        locale = BY_LANGUAGE.get(tag.split('-')[0].lower())
+        if locale:
+            return locale
+    return 'en'
 
 
 def html_lang():
-    """The page's language as a BCP 47 tag, for <html lang>."""
-    return str(get_locale()).replace('_', '-')
+    """The page's language as a BCP 47 tag, for <html lang>: zh-TW."""
+    locale = get_locale()
+    return '-'.join(filter(None, [locale.language, locale.territory]))
 
 
 def init_app(app, babel):

@@ -10,6 +10,7 @@ Without nginx the tests are skipped with one line saying why, except on
 CI (CI set in the environment), where a missing nginx is an error.
 """
 import os
+import re
 import socket
 import subprocess
 import tempfile
@@ -147,6 +148,21 @@ class NginxTestCase(ServerTestCase):
         self.assertPage(self.visitor(host).get('/'), 'HIT', HELLO_STRANGER)
         self.assertPage(self.visitor('other.' + host).get('/'), 'MISS',
                         HELLO_STRANGER)
+
+    def test_the_cache_keeps_a_copy_per_language(self):
+        host = f'{uuid.uuid4().hex}.example.com'
+        zh = {'Accept-Language': 'zh-TW'}
+
+        def lang(response):
+            return re.search(r'<html lang="([^"]+)"', response.text).group(1)
+        english = self.visitor(host).get('/')
+        self.assertPage(english, 'MISS')
+        chinese = self.visitor(host).request('GET', '/', headers=zh)
+        self.assertPage(chinese, 'MISS')
+        self.assertEqual(lang(chinese), 'zh-TW')
+        again = self.visitor(host).request('GET', '/', headers=zh)
+        self.assertEqual(lang(again), 'zh-TW')
+        self.assertEqual(lang(self.visitor(host).get('/')), 'en')
 
     def test_logged_in_visitor_is_never_served_from_the_cache(self):
         self.visitor().get('/')  # the cached copy, if not there yet
