@@ -1,7 +1,11 @@
 # `make run` serves the site on http://127.0.0.1:5000; `make test` runs the
 # test suite with pytest, in one worker process per CPU (`.venv/bin/python
 # manage.py test` runs it the book's way, in one). Both create the virtual
-# environment in .venv when needed.
+# environment in .venv when needed, with $(PYTHON), once
+# tools/check_python.py has found it new enough (3.11).
+# `make clean` removes the virtual environments and what the tests and
+# tools left behind; `make cleandb` removes the development database, so
+# that the next `make run` starts on an empty one.
 # `make bench` measures the site under gunicorn beside a bare Flask floor
 # and prints a table (BENCH_ARGS="-d 3s -r 1" for a short run); `make
 # soak` loads it for a minute and fails on errors or memory growth
@@ -13,7 +17,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench soak profile clean
+.PHONY: run test bench soak profile clean cleandb
 
 run: $(VENV)/.runtime
 	$(BIN)/python manage.py deploy
@@ -39,6 +43,7 @@ wrk:
 		($(SUDO) apt-get update && $(SUDO) apt-get install -y wrk)
 
 $(BENCH_VENV)/.runtime: requirements.txt
+	@$(PYTHON) tools/check_python.py
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
 	$(BENCH_VENV)/bin/python -m pip install -q -r requirements.txt
@@ -48,6 +53,7 @@ profile: $(VENV)/.dev
 	$(BIN)/python -m bench.profile $(PROFILE_ARGS)
 
 $(BIN)/python:
+	@$(PYTHON) tools/check_python.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
@@ -76,8 +82,37 @@ fuzz: $(VENV)/.dev
 	FLASKY_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python \
 		-W error::DeprecationWarning manage.py test tests.test_fuzz_forms
 
+CLEANED := $(VENV) $(BENCH_VENV) tmp .coverage .pytest_cache
+
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) tmp .coverage .pytest_cache
+	@for path in $(CLEANED); do \
+		if [ -e "$$path" ]; then echo "Removing $$path"; rm -rf "$$path"; fi; \
+	done
+
+# Only the SQLite file of the development configuration: a database that
+# DEV_DATABASE_URL names is left alone.
+DEV_DB := data-dev.sqlite
+
+cleandb:
+	@if [ -e $(DEV_DB) ]; then \
+		echo "Removing the development database, $(DEV_DB):" \
+			"the next \`make run\` makes a new, empty one"; \
+		rm -f $(DEV_DB) $(DEV_DB)-journal; \
+	else \
+		echo "There is no development database ($(DEV_DB)) to remove"; \
+	fi
+
+# `make translations`: the texts of app/ extracted, merged into each
+# catalogue of app/translations/ (pybabel update; translate what is new,
+# then run it again) and compiled. A zh_Hant_TW folder: Babel's name for
+# zh_TW. tests/test_catalogue.py fails on any text left untranslated.
+.PHONY: translations
+translations: $(VENV)/.dev
+	mkdir -p tmp
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -o tmp/messages.pot app
+	$(BIN)/pybabel -q update --ignore-obsolete -i tmp/messages.pot \
+		-d app/translations
+	$(BIN)/pybabel -q compile -d app/translations
 
 # `make screenshots`: the browser tests, then the screenshots they saved
 # in tmp/screenshots/ copied to docs/screenshots/ (a test run alone

@@ -22,6 +22,18 @@ def env_list(name):
             if item.strip()]
 
 
+def database_url(url):
+    """A database URL with psycopg 3 as PostgreSQL's driver.
+
+    Hosting services write postgres://, which SQLAlchemy no longer takes,
+    and postgresql:// means psycopg2, which is not installed.
+    """
+    for scheme in ('postgres://', 'postgresql://'):
+        if url and url.startswith(scheme):
+            return 'postgresql+psycopg://' + url[len(scheme):]
+    return url
+
+
 def instance_secret_key(app):
     """A random key, made on first use and kept in the instance folder
     (git-ignored), so that sessions outlive a restart."""
@@ -155,7 +167,8 @@ class DevelopmentConfig(Config):
     # The Host names the site answers to (`make run` serves 127.0.0.1);
     # any other gets a 400, so no emailed link can point elsewhere.
     TRUSTED_HOSTS = env_list('TRUSTED_HOSTS') or ['localhost', '127.0.0.1']
-    SQLALCHEMY_DATABASE_URI = os.environ.get('DEV_DATABASE_URL') or \
+    SQLALCHEMY_DATABASE_URI = database_url(
+        os.environ.get('DEV_DATABASE_URL')) or \
         'sqlite:///' + os.path.join(basedir, 'data-dev.sqlite')
 
     @classmethod
@@ -165,6 +178,15 @@ class DevelopmentConfig(Config):
             app.config['SECRET_KEY'] = instance_secret_key(app)
         # Show INFO lines, among them the emails written to the console.
         app.logger.setLevel('INFO')
+        if os.environ.get('DATABASE_URL'):
+            # Whoever set it may expect that database: say which is used.
+            app.logger.warning(
+                'DATABASE_URL is set, but the development configuration '
+                'does not read it: it uses %s. Set DEV_DATABASE_URL for '
+                'development, or FLASK_CONFIG=production to use '
+                'DATABASE_URL.',
+                'DEV_DATABASE_URL' if os.environ.get('DEV_DATABASE_URL')
+                else 'data-dev.sqlite, as DEV_DATABASE_URL is not set')
 
 
 class TestingConfig(Config):
@@ -174,8 +196,8 @@ class TestingConfig(Config):
     SECRET_KEY = secrets.token_hex(32)
     # The test client's default Host, and the servers the tests start.
     TRUSTED_HOSTS = ['localhost', '127.0.0.1']
-    SQLALCHEMY_DATABASE_URI = os.environ.get('TEST_DATABASE_URL') or \
-        'sqlite://'
+    SQLALCHEMY_DATABASE_URI = database_url(
+        os.environ.get('TEST_DATABASE_URL')) or 'sqlite://'
     WTF_CSRF_ENABLED = False
     FLASKY_MAIL_ASYNC = False
     # A cheap hash keeps the suite fast; the tests of hashing itself use
@@ -199,7 +221,8 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
-    SQLALCHEMY_DATABASE_URI = os.environ.get('DATABASE_URL') or \
+    SQLALCHEMY_DATABASE_URI = database_url(
+        os.environ.get('DATABASE_URL')) or \
         'sqlite:///' + os.path.join(basedir, 'data.sqlite')
     # The site's address: emailed links are built from it, never from the
     # Host header of the request that caused the email.

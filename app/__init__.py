@@ -1,5 +1,6 @@
 from flask import Flask
 from flask_babel import Babel
+from flask_babel import lazy_gettext as _l
 from flask_bootstrap import Bootstrap
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -7,7 +8,7 @@ from flask_moment import Moment
 from flask_sqlalchemy import SQLAlchemy
 
 from config import config_class
-from . import caching, forms_only, headers, hosts, i18n, vendor
+from . import caching, first_run, forms_only, headers, hosts, i18n, vendor
 from .session_protection import LoginManager
 from .smtp import Mail
 
@@ -22,6 +23,11 @@ limiter = Limiter(key_func=get_remote_address)
 login_manager = LoginManager()
 login_manager.session_protection = 'strong'
 login_manager.login_view = 'auth.login'
+# Flashed as str() of it, the text in the page's language: the session
+# would keep a lazy string as Markup, which templates do not escape.
+login_manager.login_message = _l('Please log in to access this page.')
+login_manager.login_message_category = 'info'
+login_manager.localize_callback = str
 
 
 def create_app(config_name):
@@ -43,6 +49,7 @@ def create_app(config_name):
     caching.init_app(app)
     hosts.init_app(app)
     forms_only.init_app(app)
+    first_run.init_app(app)
 
     from .main import main as main_blueprint
     app.register_blueprint(main_blueprint)

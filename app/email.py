@@ -1,10 +1,16 @@
 import contextlib
 from threading import Thread
 
-from flask import current_app, render_template
+from flask import current_app, flash, has_request_context, render_template
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
 from flask_mail import Message
 
 from . import mail
+
+# Frames an email written to the console, so that it stands out from
+# the request lines around it.
+CONSOLE_RULE = '=' * 72
 
 
 def send_async_email(app, msg):
@@ -35,11 +41,13 @@ class EmailThread(Thread):
 
 
 def log_email(app, msg):
-    """Write the message to the log, for development without SMTP."""
+    """Write the message to the log, for development without SMTP: one
+    block between two rules, the link on a line of its own."""
     app.logger.info(
-        'No MAIL_SERVER is set, so this email was not sent:\n'
-        'To: %s\nSubject: %s\n\n%s', ', '.join(msg.recipients), msg.subject,
-        msg.body)
+        'No MAIL_SERVER is set, so this email was not sent:\n%s\n'
+        'To: %s\nSubject: %s\n\n%s\n%s', CONSOLE_RULE,
+        ', '.join(msg.recipients), msg.subject, msg.body.strip(),
+        CONSOLE_RULE)
 
 
 def site_request_context(app):
@@ -52,10 +60,26 @@ def site_request_context(app):
         app.config['PREFERRED_URL_SCHEME'], app.config['SERVER_NAME']))
 
 
+def email_locale(user):
+    """The language of an email to `user`: the one the user chose, else
+    the page's (the person who asked for it), else English."""
+    locale = getattr(user, 'locale', None)
+    if locale is None and has_request_context():
+        locale = get_locale()
+    return locale or 'en'
+
+
 def make_message(app, to, subject, template, **kwargs):
-    msg = Message(app.config['FLASKY_MAIL_SUBJECT_PREFIX'] + ' ' + subject,
-                  sender=app.config['FLASKY_MAIL_SENDER'], recipients=[to])
-    with site_request_context(app):
+    """The message, subject and both parts in the recipient's language.
+    `subject` may be a lazy string (lazy_gettext)."""
+    locale = email_locale(kwargs.get('user'))
+    # The locale is forced inside the site's request context, which would
+    # otherwise choose its own (English: it has no Accept-Language).
+    with site_request_context(app), force_locale(locale):
+        msg = Message(app.config['FLASKY_MAIL_SUBJECT_PREFIX'] + ' '
+                      + str(subject),
+                      sender=app.config['FLASKY_MAIL_SENDER'],
+                      recipients=[to])
         msg.body = render_template(template + '.txt', **kwargs)
         msg.html = render_template(template + '.html', **kwargs)
     return msg
@@ -67,6 +91,10 @@ def start_email(app, to, subject, template, **kwargs):
     msg = make_message(app, to, subject, template, **kwargs)
     if not app.config['MAIL_SERVER']:
         log_email(app, msg)
+        if app.debug and has_request_context():
+            # The page that says "check your inbox" says where it is.
+            flash(_('No MAIL_SERVER is set: the email was printed in the '
+                    'console where the server runs, not sent.'), 'info')
         return None
     thr = EmailThread(app, msg)
     thr.start()

@@ -4,10 +4,8 @@ The language is the one the visitor chose with the switcher (kept on the
 account, and in a cookie), else the best match for the browser's
 Accept-Language, else English.
 """
-import flask_wtf
 from flask import has_request_context, request
-from flask_babel import get_locale, get_translations
-from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale
 from flask_login import current_user
 
 # The codes the switcher and the account keep, and each language's name
@@ -52,30 +50,3 @@ def init_app(app, babel):
             response.vary.add('Accept-Language')
         return response
 
-
-# WTForms' own messages that the site's forms can show, here so that
-# `make translations` puts them in the site's catalogue.
-WTFORMS_MESSAGES = [
-    _l('This field is required.'),
-    _l('Field must be between %(min)d and %(max)d characters long.'),
-]
-
-
-class FormTranslations:
-    """WTForms' messages from the site's catalogue. Flask-WTF would look
-    for WTForms' own under zh_Hant_TW, find none, and fall back to its
-    Simplified Chinese one."""
-
-    def gettext(self, string):
-        return get_translations().gettext(string)
-
-    def ngettext(self, singular, plural, n):
-        return get_translations().ngettext(singular, plural, n)
-
-
-class FlaskForm(flask_wtf.FlaskForm):
-    """Flask-WTF's form, with WTForms' messages in the page's language."""
-
-    class Meta(flask_wtf.FlaskForm.Meta):
-        def get_translations(self, form):
-            return FormTranslations()

@@ -107,3 +107,14 @@ PASSWORD_CHANGED_SUBJECT = 'Your password has been changed'
 EMAIL_CHANGED_SUBJECT = 'Your email address has been changed'
 EMAIL_RESTORED_SUBJECT = 'Your email address has been put back'
 EMAIL_CHANGE_UNDONE_SUBJECT = 'The change of email address was undone'
+
+# -- the look (tests/test_look.py, tests/test_browser.py) -------------------
+
+ACCOUNT_HEADING = 'Account'
+
+# -- the first run (tests/test_first_run.py) --------------------------------
+
+NO_TABLES = 'The database has no tables yet'
+DATABASE_BEHIND = 'The database is behind the code'
+CONSOLE_EMAIL_NOTE = ('No MAIL_SERVER is set: the email was printed in the '
+                      'console where the server runs, not sent.')

@@ -1,6 +1,7 @@
 """Every page of the site, and what each asks the browser to load or run.
 
-Shared by test_headers (CSP) and test_assets (front-end files).
+Shared by test_headers (CSP), test_assets (front-end files), test_look
+(markup) and test_browser (axe-core).
 """
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
@@ -103,7 +104,7 @@ def every_page(case):
                   case.page(response)))
 
     case.login()
-    for url in ('/', '/secret', '/auth/change-password',
+    for url in ('/', '/secret', '/auth/account', '/auth/change-password',
                 '/auth/change_email', '/auth/sessions', '/auth/logout'):
         get(url, f'{url} (logged in)')
     case.logout()

@@ -14,7 +14,7 @@ STYLESHEETS = [BOOTSTRAP_CSS, '/static/css/flasky.css']
 BOOTSTRAP_JS = '/static/vendor/bootstrap/js/bootstrap.js'
 JQUERY = '/static/vendor/jquery/jquery.min.js'
 SCRIPTS = [JQUERY, BOOTSTRAP_JS, '/static/js/moment-with-locales.min.js',
-           '/flask-moment.js']
+           '/flask-moment.js', '/static/js/moment-locale.js']
 JS_TYPES = ('text/javascript', 'application/javascript')
 
 

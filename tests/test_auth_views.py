@@ -115,6 +115,7 @@ class IndexTestCase(AuthViewsTestCase):
         self.assertEqual(response.status_code, 200)
         self.assertEqual(navbar_links(self.page(response)), [
             ('#', 'Account'),
+            ('/auth/account', 'Account'),
             ('/auth/change-password', 'Change Password'),
             ('/auth/change_email', 'Change Email'),
             ('/auth/sessions', 'Sessions'),

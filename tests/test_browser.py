@@ -12,7 +12,10 @@ error. Each test saves the screenshots of the pages it passes by in
 tmp/screenshots/; `make screenshots` copies them to docs/screenshots/.
 """
 import base64
+import fcntl
+import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -21,8 +24,10 @@ import tempfile
 import time
 import unittest
 from unittest import mock
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from playwright.sync_api import expect, sync_playwright
 
 from app import create_app, db
@@ -30,16 +35,18 @@ from app.models import User
 from bench.server import clean_environ
 from config import TestingConfig
 from tests.messages import (
-    CHANGE_PASSWORD_HEADING, CONFIRM_RESENT, CONFIRM_SENT, CONFIRM_SUBJECT,
-    CONFIRMED, EMAIL_CHANGE_SENT, EMAIL_CHANGE_SUBJECT, EMAIL_CHANGE_UNDONE,
-    EMAIL_CHANGED_SUBJECT, EMAIL_RESTORED_SUBJECT, EMAIL_UPDATED,
-    HELLO_STRANGER, INVALID_LOGIN, LOGGED_OUT, LOGIN_HEADING, LOGIN_REQUIRED,
-    PASSWORD_CHANGED_SUBJECT, PASSWORD_UPDATED, REGISTER_HEADING,
-    RESET_HEADING, RESET_SENT, RESET_SUBJECT, SESSION_ENDED, SUBJECT_PREFIX,
-    UNCONFIRMED, hello)
-from tests.support import (NEW_PASSWORD, PASSWORD, MailSink,
-                           ProgramMissing, free_port, link_in,
-                           require_program, stop_process)
+    ACCOUNT_HEADING, BAD_USERNAME, CHANGE_PASSWORD_HEADING, CONFIRM_RESENT,
+    CONFIRM_SENT, CONFIRM_SUBJECT, CONFIRMED, EMAIL_CHANGE_SENT,
+    EMAIL_CHANGE_SUBJECT, EMAIL_CHANGE_UNDONE, EMAIL_CHANGED_SUBJECT,
+    EMAIL_RESTORED_SUBJECT, EMAIL_TAKEN, EMAIL_UPDATED, HELLO_STRANGER,
+    INVALID_LOGIN, LOGGED_OUT, LOGIN_HEADING, LOGIN_REQUIRED,
+    PASSWORD_CHANGED_SUBJECT, PASSWORD_UPDATED, PASSWORDS_DIFFER,
+    REGISTER_HEADING, RESET_HEADING, RESET_SENT, RESET_SUBJECT,
+    SESSION_ENDED, SUBJECT_PREFIX, UNCONFIRMED, hello)
+from tests.pages import every_page
+from tests.support import (NEW_PASSWORD, PASSWORD, FlaskyTestCase,
+                           MailSink, ProgramMissing, free_port, link_in,
+                           require_program, stop_process, text_part)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # A test run writes to tmp/ (git-ignored) and never changes the pictures
@@ -48,11 +55,15 @@ SCREENSHOTS = os.path.join(ROOT, 'tmp', 'screenshots')
 PUBLISHED = os.path.join(ROOT, 'docs', 'screenshots')
 
 CHROMIUM = '/usr/bin/chromium'
+# A Chinese character: a text in Traditional Chinese has some.
+HAN = re.compile('[\u4e00-\u9fff]')
 CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu',
                  '--disable-background-networking',
                  '--disable-component-update', '--no-first-run',
                  '--disable-sync', '--disable-quic']
 VIEWPORT = {'width': 1000, 'height': 700}
+# A phone's: the navbar collapses behind its toggle.
+MOBILE = {'width': 390, 'height': 844}
 
 COMMAND_TIMEOUT = 60   # seconds, for `manage.py deploy`
 SERVER_START = 30      # seconds, for the server to accept connections
@@ -61,6 +72,34 @@ PAGE_TIMEOUT = 15_000  # milliseconds, for any one browser action or check
 # Loads of these kinds must all succeed on every page.
 ASSET_TYPES = ('stylesheet', 'script', 'font', 'image')
 
+
+# The focused element: its name, and whether its focus shows.
+FOCUSED = """() => {
+    const element = document.activeElement;
+    if (!element || element === document.body) return null;
+    const style = getComputedStyle(element);
+    const outline = style.outlineStyle !== 'none'
+        && parseFloat(style.outlineWidth) > 0;
+    const glow = style.boxShadow !== 'none';
+    const name = (element.innerText || element.value
+                  || element.getAttribute('aria-label') || element.name
+                  || element.tagName).trim();
+    return [name, outline || glow];
+}"""
+
+# axe-core's problems of these impacts, one line each: the rule, its
+# impact, what it asks for and the elements that fail it.
+FAILING_IMPACTS = ('serious', 'critical')
+AXE_RUN = """async (impacts) => {
+    const results = await axe.run(document, {resultTypes: ['violations']});
+    return results.violations
+        .filter((v) => impacts.includes(v.impact))
+        .map((v) => `${v.id} (${v.impact}): ${v.help}: `
+             + v.nodes.map((n) => n.target.join(' ')).join(', '));
+}"""
+AXE_DIR = os.path.join(ROOT, 'tmp', 'node_modules', 'axe-core')
+FETCH_AXE = os.path.join(ROOT, 'tools', 'fetch_axe.sh')
+FETCH_TIMEOUT = 300  # seconds, for npm
 
 # Compares two images pixel by pixel, in the browser.
 SAME_PICTURE = """async (sources) => {
@@ -198,10 +237,10 @@ class BrowserTestCase(unittest.TestCase):
 
     # -- the browser ----------------------------------------------------
 
-    def new_page(self, storage_state=None):
+    def new_page(self, storage_state=None, viewport=VIEWPORT):
         """A page in a new browser context, watched for problems."""
         context = self.browser.new_context(
-            base_url=self.server.url, viewport=VIEWPORT,
+            base_url=self.server.url, viewport=viewport,
             storage_state=storage_state)
         context.set_default_timeout(PAGE_TIMEOUT)
         self.contexts.append(context)
@@ -270,8 +309,13 @@ class BrowserTestCase(unittest.TestCase):
         expect(page.get_by_role('heading', level=1)).to_have_text(text)
         self.loaded(page)
 
+    def flashed(self, page):
+        """The flashed messages: errors and warnings are alerts, the
+        others statuses."""
+        return page.get_by_role('alert').or_(page.get_by_role('status'))
+
     def expect_flash(self, page, text):
-        expect(page.get_by_role('alert')).to_contain_text(text)
+        expect(self.flashed(page)).to_contain_text(text)
         self.loaded(page)
 
     def loaded(self, page):
@@ -295,14 +339,23 @@ class BrowserTestCase(unittest.TestCase):
         page.get_by_role('button', name='Log In').click()
         self.expect_heading(page, hello(name))
 
-    def open_account_menu(self, page):
-        self.loaded(page)
-        page.get_by_role('link', name='Account').click()
+    def navbar(self, page):
+        """The page's header: the site's name, the menu and its toggle."""
+        return page.get_by_role('banner')
 
-    def choose(self, page, item):
+    def account_menu(self, page, name='Account'):
+        """The Account menu's button in the navbar."""
+        return self.navbar(page).get_by_role('button', name=name,
+                                             exact=True)
+
+    def open_account_menu(self, page, name='Account'):
+        self.loaded(page)
+        self.account_menu(page, name).click()
+
+    def choose(self, page, item, menu='Account'):
         """Pick an item of the Account menu."""
-        self.open_account_menu(page)
-        page.get_by_role('link', name=item).click()
+        self.open_account_menu(page, menu)
+        self.navbar(page).get_by_role('link', name=item, exact=True).click()
 
     def log_out(self, page):
         # A button that posts a small form, in the menu as a link.
@@ -354,7 +407,7 @@ class BrowserTestCase(unittest.TestCase):
         page.goto('/')
         self.expect_heading(page, HELLO_STRANGER)
         self.screenshot(page, 'home-anonymous')
-        page.get_by_role('link', name='Log In').click()
+        self.navbar(page).get_by_role('link', name='Log In').click()
         self.expect_heading(page, LOGIN_HEADING)
         self.screenshot(page, 'login')
         page.get_by_role('link', name='Click here to register').click()
@@ -417,14 +470,15 @@ class BrowserTestCase(unittest.TestCase):
         self.log_in(page, 'kim@example.com', 'kim', remember=True)
         page = self.restart_browser(page)
         self.expect_heading(page, hello('kim'))
-        expect(page.get_by_role('link', name='Account')).to_be_visible()
+        expect(self.account_menu(page)).to_be_visible()
         self.screenshot(page, 'home')
 
         # Control: another browser, without those cookies, is a stranger.
         stranger = self.new_page()
         stranger.goto('/')
         self.expect_heading(stranger, HELLO_STRANGER)
-        expect(stranger.get_by_role('link', name='Log In')).to_be_visible()
+        expect(self.navbar(stranger).get_by_role('link', name='Log In')) \
+            .to_be_visible()
 
         self.log_out(page)
 
@@ -457,17 +511,30 @@ class BrowserTestCase(unittest.TestCase):
         self.add_user('mia@example.com', 'mia')
         page = self.page
         self.log_in(page, 'mia@example.com', 'mia')
-        items = [page.get_by_role('link', name=name) for name in
-                 ('Change Password', 'Change Email', 'Sessions')]
+        items = [self.navbar(page).get_by_role('link', name=name,
+                                               exact=True) for name in
+                 ('Account', 'Change Password', 'Change Email', 'Sessions')]
         items.append(page.get_by_role('button', name='Log Out'))
         for item in items:
             expect(item).to_be_hidden()
+        expect(self.account_menu(page)).to_have_attribute(
+            'aria-expanded', 'false')
         self.open_account_menu(page)
+        expect(self.account_menu(page)).to_have_attribute(
+            'aria-expanded', 'true')
         for item in items:
             expect(item).to_be_visible()
         self.screenshot(page, 'account-menu')
-        items[0].click()
+        items[1].click()
         self.expect_heading(page, CHANGE_PASSWORD_HEADING)
+        self.choose(page, 'Account')
+        self.expect_heading(page, ACCOUNT_HEADING)
+        main = page.get_by_role('main')
+        expect(main).to_contain_text('mia@example.com')
+        # Flask-Moment's script wrote the date, as moment.js does.
+        expect(main.locator('time')).to_have_text(
+            re.compile(r'^[A-Z][a-z]+ \d{1,2}, \d{4}$'))
+        self.screenshot(page, 'account')
 
     def test_a_login_ended_from_another_browser_is_logged_out(self):
         self.add_user('lea@example.com', 'lea')
@@ -510,6 +577,81 @@ class BrowserTestCase(unittest.TestCase):
 
         self.log_out(page)
         self.log_in(page, 'carl@example.com', 'carl', NEW_PASSWORD)
+
+    def zh(self, text, **variables):
+        """`text` in Traditional Chinese, from the site's catalogue."""
+        with self.db_app.test_request_context(
+                headers={'Accept-Language': 'zh-TW'}):
+            translated = gettext(text, **variables)
+        self.assertRegex(translated, HAN, f'{text!r} is not translated')
+        return translated
+
+    def new_chinese_page(self, viewport=VIEWPORT):
+        """A page of a browser set to Traditional Chinese (Taiwan)."""
+        context = self.browser.new_context(
+            base_url=self.server.url, viewport=viewport, locale='zh-TW')
+        context.set_default_timeout(PAGE_TIMEOUT)
+        self.contexts.append(context)
+        page = context.new_page()
+        self.watch(page)
+        return page
+
+    def test_journey_in_traditional_chinese(self):
+        """Register, confirm by email, log in and change the password,
+        in a browser set to zh-TW, with the emails in zh-TW too."""
+        zh = self.zh
+        page = self.new_chinese_page()
+        page.goto('/')
+        expect(page.locator('html')).to_have_attribute('lang', 'zh-TW')
+        self.expect_heading(page, zh('Hello, Stranger!'))
+        self.screenshot(page, 'zh-home-anonymous')
+        page.get_by_role('main').get_by_role(
+            'link', name=zh('Register')).click()
+        self.expect_heading(page, zh('Register'))
+        self.field(page, zh('Email')).fill('mei@example.com')
+        self.field(page, zh('Username')).fill('mei')
+        self.field(page, zh('Password')).fill(PASSWORD)
+        self.field(page, zh('Confirm password')).fill(PASSWORD)
+        self.screenshot(page, 'zh-register')
+        page.get_by_role('button', name=zh('Register')).click()
+        self.expect_flash(page, zh(CONFIRM_SENT))
+        self.expect_heading(page, zh('Login'))
+        self.screenshot(page, 'zh-flashed-message')
+        email = self.read_email('mei@example.com', zh(CONFIRM_SUBJECT))
+        self.assertRegex(text_part(email), HAN)
+        self.assertNotIn('Dear', text_part(email))
+        link = link_in(email)
+
+        self.field(page, zh('Email')).fill('mei@example.com')
+        self.field(page, zh('Password')).fill(PASSWORD)
+        page.get_by_role('button', name=zh('Log In')).click()
+        expect(page.get_by_text(zh(UNCONFIRMED))).to_be_visible()
+        self.screenshot(page, 'zh-unconfirmed')
+        page.goto(link)
+        self.expect_flash(page, zh(CONFIRMED))
+        self.expect_heading(page, zh('Hello, %(name)s!', name='mei'))
+        self.screenshot(page, 'zh-home')
+
+        self.choose(page, zh('Change Password'), menu=zh('Account'))
+        self.expect_heading(page, zh(CHANGE_PASSWORD_HEADING))
+        self.field(page, zh('Old password')).fill(PASSWORD)
+        self.field(page, zh('New password')).fill(NEW_PASSWORD)
+        self.field(page, zh('Confirm new password')).fill(NEW_PASSWORD)
+        self.screenshot(page, 'zh-change-password')
+        page.get_by_role('button', name=zh('Update Password')).click()
+        self.expect_flash(page, zh(PASSWORD_UPDATED))
+        email = self.read_email('mei@example.com',
+                                zh(PASSWORD_CHANGED_SUBJECT))
+        self.assertRegex(text_part(email), HAN)
+        self.choose(page, zh('Account'), menu=zh('Account'))
+        self.expect_heading(page, zh(ACCOUNT_HEADING))
+        self.screenshot(page, 'zh-account')
+
+        phone = self.new_chinese_page(viewport=MOBILE)
+        phone.goto('/auth/login')
+        self.expect_heading(phone, zh('Login'))
+        self.assertFits(phone)
+        self.screenshot(phone, 'zh-mobile-login')
 
     def test_reset_a_forgotten_password(self):
         self.add_user('rita@example.com', 'rita')
@@ -601,7 +743,7 @@ class BrowserTestCase(unittest.TestCase):
     def test_flashed_message_is_dismissed_with_its_close_button(self):
         page = self.page
         page.goto('/secret')
-        alert = page.get_by_role('alert')
+        alert = self.flashed(page)
         expect(alert).to_contain_text(LOGIN_REQUIRED)
         alert.get_by_role('button', name='Close').click()
         expect(alert).to_have_count(0)
@@ -659,6 +801,332 @@ class BrowserTestCase(unittest.TestCase):
         self.page.set_viewport_size({'width': 999, 'height': 700})
         self.assertFalse(self.same_picture(context, grey,
                                            picture('#f6f6f6')))
+
+    # -- small screens and the keyboard --------------------------------
+
+    def assertFits(self, page):
+        """The page is no wider than the screen: no sideways scrolling."""
+        width = page.viewport_size['width']
+        scroll_width = page.evaluate(
+            '() => document.documentElement.scrollWidth')
+        self.assertLessEqual(scroll_width, width,
+                             f'{page.url} scrolls sideways')
+
+    def visit_small(self, page, pages):
+        """Open each (url, name): it fits the screen; a screenshot."""
+        for url, name in pages:
+            with self.subTest(page=url):
+                self.loaded(page)
+                page.goto(url)
+                self.loaded(page)
+                self.assertFits(page)
+                self.screenshot(page, 'mobile-' + name)
+
+    def open_collapsed_menu(self, page):
+        # Found by what it controls: its name is in the page's language.
+        toggle = page.locator('button[aria-controls="navbar"]')
+        self.loaded(page)
+        toggle.click()
+        expect(toggle).to_have_attribute('aria-expanded', 'true')
+        # Opened: Bootstrap's transition is over.
+        expect(page.locator('#navbar')).to_have_class(
+            re.compile(r'(^|\s)in(\s|$)'))
+
+    def test_small_screen_for_a_visitor(self):
+        page = self.new_page(viewport=MOBILE)
+        self.visit_small(page, [('/', 'home-anonymous'),
+                                ('/auth/login', 'login'),
+                                ('/auth/register', 'register'),
+                                ('/auth/reset', 'reset')])
+        page.goto('/')
+        nav = self.navbar(page)
+        log_in = nav.get_by_role('link', name='Log In')
+        chinese = nav.get_by_role('button', name='繁體中文')
+        expect(log_in).to_be_hidden()
+        expect(chinese).to_be_hidden()
+        self.open_collapsed_menu(page)
+        expect(log_in).to_be_visible()
+        expect(chinese).to_be_visible()
+        self.assertFits(page)
+        self.screenshot(page, 'mobile-menu')
+
+        # The language switcher, there and back.
+        chinese.click()
+        expect(page.locator('html')).to_have_attribute('lang', 'zh-TW')
+        self.assertFits(page)
+        self.open_collapsed_menu(page)
+        nav.get_by_role('button', name='English').click()
+        expect(page.locator('html')).to_have_attribute('lang', 'en')
+        self.open_collapsed_menu(page)
+        log_in.click()
+        self.expect_heading(page, LOGIN_HEADING)
+
+    def test_small_screen_for_a_user(self):
+        self.add_user('max@example.com', 'max')
+        # A second session: the sessions table has two rows.
+        self.log_in(self.page, 'max@example.com', 'max')
+        page = self.new_page(viewport=MOBILE)
+        self.log_in(page, 'max@example.com', 'max')
+        self.visit_small(page, [('/', 'home'), ('/auth/account', 'account'),
+                                ('/auth/change-password', 'change-password'),
+                                ('/auth/change_email', 'change-email'),
+                                ('/auth/sessions', 'sessions'),
+                                ('/secret', 'secret')])
+        # The table scrolls in its own box, if at all.
+        page.goto('/auth/sessions')
+        expect(page.get_by_role('row')).to_have_count(3)
+        self.assertFits(page)
+
+        nav = self.navbar(page)
+        log_out = nav.get_by_role('button', name='Log Out')
+        expect(self.account_menu(page)).to_be_hidden()
+        self.open_collapsed_menu(page)
+        expect(nav.get_by_role('button', name='繁體中文')).to_be_visible()
+        self.account_menu(page).click()
+        expect(log_out).to_be_visible()
+        expect(nav.get_by_role('link', name='Sessions')).to_be_visible()
+        self.assertFits(page)
+        self.screenshot(page, 'mobile-account-menu')
+        log_out.click()
+        self.expect_flash(page, LOGGED_OUT)
+        self.expect_heading(page, HELLO_STRANGER)
+        self.log_out(self.page)
+
+    def test_form_errors_are_shown_with_their_field(self):
+        self.add_user('taken@example.com', 'taken')
+        page = self.page
+        page.goto('/auth/register')
+        self.field(page, 'Email').fill('taken@example.com')
+        self.field(page, 'Username').fill('two words')
+        self.field(page, 'Password').fill(PASSWORD)
+        self.field(page, 'Confirm password').fill(NEW_PASSWORD)
+        self.loaded(page)
+        page.get_by_role('button', name='Register').click()
+        self.expect_heading(page, REGISTER_HEADING)
+        for label, error in (('Email', EMAIL_TAKEN),
+                             ('Username', BAD_USERNAME),
+                             ('Password', PASSWORDS_DIFFER)):
+            group = page.locator('.form-group.has-error').filter(
+                has=self.field(page, label))
+            expect(group.get_by_text(error)).to_be_visible()
+        expect(page.locator('.form-group.has-error').filter(
+            has=self.field(page, 'Confirm password'))).to_have_count(0)
+        # The form lines up with the page's heading.
+        heading = page.get_by_role('heading', level=1).bounding_box()
+        label = page.get_by_text('Email', exact=True).bounding_box()
+        self.assertEqual(label['x'], heading['x'])
+        self.screenshot(page, 'form-errors')
+
+    def tab_through(self, page, steps=30):
+        """Press Tab until the focus comes back to the skip link; for
+        each element focused on the way, whether its focus shows (an
+        outline, or Bootstrap's glow around a field)."""
+        seen = []
+        for _ in range(steps):
+            page.keyboard.press('Tab')
+            focused = page.evaluate(FOCUSED)
+            if focused is None or (seen and focused[0] == seen[0][0]):
+                break
+            seen.append(focused)
+        return seen
+
+    def test_keyboard_focus_shows(self):
+        self.add_user('kai@example.com', 'kai')
+        page = self.page
+        for url in ('/auth/login', '/'):
+            with self.subTest(page=url):
+                self.loaded(page)
+                page.goto(url)
+                self.loaded(page)
+                focused = self.tab_through(page)
+                self.assertGreater(len(focused), 4, focused)
+                self.assertEqual(focused[0][0], 'Skip to main content')
+                self.assertEqual(
+                    [name for name, shows in focused if not shows], [])
+        self.log_in(page, 'kai@example.com', 'kai')
+        focused = self.tab_through(page)
+        self.assertEqual([name for name, shows in focused if not shows], [])
+        self.assertIn('Your account', [name for name, shows in focused])
+
+        # The skip link shows when focused, and leads to the page's main.
+        page.goto('/')
+        self.loaded(page)
+        page.keyboard.press('Tab')
+        skip = page.get_by_role('link', name='Skip to main content')
+        expect(skip).to_be_focused()
+        box = skip.bounding_box()
+        self.assertGreater(box['width'], 50)
+        self.assertGreater(box['height'], 10)
+        self.screenshot(page, 'skip-link')
+        page.keyboard.press('Enter')
+        expect(page.get_by_role('main')).to_be_focused()
+        page.keyboard.press('Tab')
+        expect(page.get_by_role('link', name='Your account')) \
+            .to_be_focused()
+        self.log_out(page)
+
+
+def installed_axe_version():
+    try:
+        with open(os.path.join(AXE_DIR, 'package.json')) as f:
+            return json.load(f)['version']
+    except FileNotFoundError:
+        return None
+
+
+def axe_source():
+    """The pinned axe-core's axe.min.js; tools/fetch_axe.sh fetches it
+    into tmp/node_modules/ when it is missing or of another version."""
+    with open(FETCH_AXE) as f:
+        wanted = re.search(r'^AXE_CORE_VERSION=(\S+)$', f.read(),
+                           re.M).group(1)
+    os.makedirs(os.path.join(ROOT, 'tmp'), exist_ok=True)
+    with open(os.path.join(ROOT, 'tmp', 'fetch_axe.lock'), 'w') as lock:
+        # Test workers in parallel fetch it once.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if installed_axe_version() != wanted:
+            require_program(shutil.which('npm') or '/usr/bin/npm', 'npm',
+                            'npm')
+            fetch = subprocess.run([FETCH_AXE], cwd=ROOT, capture_output=True,
+                                   text=True, stdin=subprocess.DEVNULL,
+                                   timeout=FETCH_TIMEOUT)
+            if fetch.returncode != 0 or installed_axe_version() != wanted:
+                raise RuntimeError('tools/fetch_axe.sh failed:\n'
+                                   + fetch.stdout + fetch.stderr)
+    with open(os.path.join(AXE_DIR, 'axe.min.js')) as f:
+        return f.read()
+
+
+class AccessibilityTestCase(FlaskyTestCase):
+    """axe-core run in every page of tests.pages.every_page (and a form
+    with errors, and a page in Chinese), at a desktop's width and at a
+    phone's with the menu open: no problem of serious or critical impact.
+
+    The pages are the test client's, as test_headers and test_assets
+    see them; the browser asks for them, and for the files they load,
+    at a made-up host whose every request the test client answers, with
+    the site's Content-Security-Policy. axe is added to each page by the
+    browser itself (an init script), which the CSP does not govern.
+    """
+    HOST = 'http://flasky.test'
+    maxDiff = None
+
+    @classmethod
+    def setUpClass(cls):
+        check_browser()
+        cls.axe = axe_source()
+        cls.playwright = sync_playwright().start()
+        cls.addClassCleanup(cls.playwright.stop)
+        cls.browser = cls.playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        cls.addClassCleanup(cls.browser.close)
+        super().setUpClass()
+
+    def setUp(self):
+        super().setUp()
+        self.problems = []
+
+    def gather_pages(self):
+        """(name, status, html) of each page to check."""
+        pages = every_page(self)
+        response = self.register(email='not-an-email', username='a b',
+                                 password='short', password2='other')
+        pages.append(('form with errors', response.status_code,
+                      self.page(response)))
+        self.client.set_cookie('locale', 'zh_TW')
+        response = self.client.get('/')
+        pages.append(('/ (in Chinese)', response.status_code,
+                      self.page(response)))
+        self.client.delete_cookie('locale')
+        return pages
+
+    def open_browser(self, pages, viewport):
+        """A page of a browser whose requests the test client answers:
+        /test-page/<n> with the n-th of `pages`."""
+        csp = self.client.get('/').headers['Content-Security-Policy']
+
+        def answer(route):
+            url = urlsplit(route.request.url)
+            if url.path.startswith('/test-page/'):
+                # Given as 200: Chromium logs an error for a page's
+                # own 404 or 500, and nothing else differs.
+                name, status, html = pages[int(url.path.split('/')[-1])]
+                route.fulfill(status=200, body=html, headers={
+                    'Content-Type': 'text/html; charset=utf-8',
+                    'Content-Security-Policy': csp})
+                return
+            path = url.path + ('?' + url.query if url.query else '')
+            with self.client.get(path) as response:
+                route.fulfill(status=response.status_code,
+                              headers=dict(response.headers),
+                              body=response.get_data())
+
+        context = self.browser.new_context(base_url=self.HOST,
+                                           viewport=viewport)
+        self.addCleanup(context.close)
+        context.set_default_timeout(PAGE_TIMEOUT)
+        context.add_init_script(script=self.axe)
+        context.route('**/*', answer)
+        page = context.new_page()
+        page.on('console', lambda message: message.type == 'error' and
+                self.problems.append(f'{page.url}: {message.text}'))
+        page.on('pageerror', lambda error: self.problems.append(
+            f'{page.url}: {error}'))
+        return page
+
+    def open(self, page, number):
+        page.goto(f'/test-page/{number}')
+        page.wait_for_load_state('load')
+
+    def violations(self, page):
+        return page.evaluate(AXE_RUN, list(FAILING_IMPACTS))
+
+    def check_every_page(self, viewport, open_menu=False):
+        pages = self.gather_pages()
+        page = self.open_browser(pages, viewport)
+        found = {}
+        too_wide = []
+        for number, (name, status, html) in enumerate(pages):
+            self.open(page, number)
+            if page.evaluate('() => document.documentElement.scrollWidth') \
+                    > viewport['width']:
+                too_wide.append(name)
+            if open_menu:
+                page.locator('button[aria-controls="navbar"]').click()
+                expect(page.locator('#navbar')).to_have_class(
+                    re.compile(r'(^|\s)in(\s|$)'))
+                account = page.get_by_role('banner').get_by_role(
+                    'button', name='Account', exact=True)
+                if account.count():
+                    account.click()
+                    expect(account).to_have_attribute('aria-expanded',
+                                                      'true')
+            violations = self.violations(page)
+            if violations:
+                found[name] = violations
+        self.assertEqual(found, {}, 'axe found problems of serious or '
+                         'critical impact')
+        self.assertEqual(too_wide, [], 'pages that scroll sideways')
+        self.assertEqual(self.problems, [])
+
+    def test_every_page_at_a_desktops_width(self):
+        self.check_every_page(VIEWPORT)
+
+    def test_every_page_on_a_phone_with_the_menu_open(self):
+        self.check_every_page(MOBILE, open_menu=True)
+
+    def test_axe_finds_problems(self):
+        page = self.open_browser(self.gather_pages(), VIEWPORT)
+        self.open(page, 0)
+        self.assertEqual(self.violations(page), [])
+        page.evaluate("""() => {
+            document.querySelector('h1').style.color = '#ccc';
+            document.querySelector('main').appendChild(
+                document.createElement('input'));
+        }""")
+        found = '\n'.join(self.violations(page))
+        self.assertIn('color-contrast (serious)', found)
+        self.assertIn('label (critical)', found)
 
 
 class CheckBrowserTestCase(unittest.TestCase):

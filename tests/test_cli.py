@@ -227,10 +227,17 @@ class CLITestCase(CommandTestCase):
                          '2 passed, 0 failed')
 
     def test_test_command_fails_on_a_missing_test(self):
-        result = self.manage('test', 'no.such.test')
+        # Said as such, not run and counted as a failed test.
+        result = self.manage('test', 'tests.test_basics', 'no.such.test')
         self.assertExit(result, 1)
-        self.assertEqual(result.stdout.splitlines()[-1],
-                         '0 passed, 1 failed')
+        self.assertEqual(result.stdout, '')
+        self.assertEqual(result.stderr, 'Error: no tests found for '
+                         "no.such.test: ModuleNotFoundError: No module "
+                         "named 'no'\n")
+
+        result = self.manage('test', 'tests.test_basics.NoSuchTestCase')
+        self.assertExit(result, 1)
+        self.assertIn("has no attribute 'NoSuchTestCase'", result.stderr)
 
     def write_mixed_results(self):
         """A test module with 3 failing subtests in one test, an error,
@@ -261,23 +268,40 @@ class CLITestCase(CommandTestCase):
     # -- configuration -------------------------------------------------
 
     def test_unknown_config_names_the_choices(self):
-        result = self.manage('--help', FLASK_CONFIG='nonsense')
-        self.assertExit(result, 1)
-        self.assertNotIn('Usage:', result.stdout)
-        messages = [line for line in
-                    (result.stdout + result.stderr).splitlines()
-                    if 'nonsense' in line
-                    and all(name in line for name in CONFIG_NAMES)]
-        self.assertTrue(messages, result.stdout + result.stderr)
+        # The help is shown all the same; a command that needs the app
+        # is refused.
+        for args, status in ((['--help'], 0), (['shell'], 2)):
+            with self.subTest(args=args):
+                result = self.manage(*args, FLASK_CONFIG='nonsense')
+                self.assertExit(result, status)
+                self.assertEqual('Usage:' in result.stdout, status == 0)
+                messages = [line for line in result.stderr.splitlines()
+                            if 'nonsense' in line
+                            and all(name in line for name in CONFIG_NAMES)]
+                self.assertTrue(messages, result.stdout + result.stderr)
 
     def test_production_requires_secret_key(self):
         prod_db = os.path.join(self.tmp, 'prod.sqlite')
         prod = dict(FLASK_CONFIG='production', SERVER_NAME='flasky.test',
                     DATABASE_URL='sqlite:///' + prod_db)
+        # The help lists every command, under the complaint.
         result = self.manage('--help', **prod)
-        self.assertExit(result, 1)
-        self.assertNotIn('Usage:', result.stdout)
-        self.assertIn('SECRET_KEY', result.stderr)
+        self.assertExit(result, 0)
+        self.assertIn('Usage: manage.py', result.stdout)
+        for command in ('db', 'deploy', 'runserver', 'shell', 'test'):
+            self.assertRegex(result.stdout, rf'(?m)^  {command}\s')
+        self.assertIn('SECRET_KEY is not set', result.stderr)
+        # The commands that run the app refuse to.
+        for args in (['runserver'], ['shell'], ['db', 'upgrade'],
+                     ['deploy']):
+            with self.subTest(args=args):
+                result = self.manage(*args, input='', **prod)
+                self.assertExit(result, 2)
+                self.assertTrue(result.stderr.endswith(
+                    'Error: SECRET_KEY is not set: the production '
+                    'configuration refuses to start without it. Set the '
+                    'SECRET_KEY environment variable to a long random '
+                    'string.\n'), result.stderr)
 
         # With a key, the WSGI app builds, and without the debugger.
         result = self.run_python(

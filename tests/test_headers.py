@@ -120,7 +120,7 @@ class InlineCodeTestCase(FlaskyTestCase):
 
     def test_every_page_works_under_the_csp(self):
         pages = every_page(self)
-        self.assertEqual(len(pages), 16)
+        self.assertEqual(len(pages), 17)
         for name, status, page in pages:
             with self.subTest(page=name):
                 self.assertIn(status, (200, 404, 500))

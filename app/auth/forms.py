@@ -1,15 +1,64 @@
+import functools
 import re
 
+import flask_wtf
 import sqlalchemy as sa
+from babel import support
 from flask import current_app
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField, SubmitField
+from wtforms.i18n import messages_path
 from wtforms.validators import (DataRequired, EqualTo, Length, Regexp,
                                 ValidationError)
 
 from .. import db
 from ..models import User, canonical_email, normalise_password
+from . import password_advice
+
+
+# Flask-WTF's CSRF errors (flask_wtf/csrf.py), which it gives in English
+# only, and their translations.
+CSRF_ERRORS = {
+    'The CSRF token is missing.': _l('The CSRF token is missing.'),
+    'The CSRF session token is missing.':
+        _l('The CSRF session token is missing.'),
+    'The CSRF token has expired.': _l('The CSRF token has expired.'),
+    'The CSRF token is invalid.': _l('The CSRF token is invalid.'),
+    'The CSRF tokens do not match.': _l('The CSRF tokens do not match.'),
+}
+
+
+@functools.cache
+def wtforms_catalogue(name):
+    """WTForms' own catalogue for the language `name` ('zh_TW')."""
+    return support.Translations.load(messages_path(), [name],
+                                     domain='wtforms')
+
+
+class FlaskForm(flask_wtf.FlaskForm):
+    """Flask-WTF's FlaskForm, with WTForms' messages and the CSRF errors in
+    the page's language."""
+
+    class Meta:
+        def get_translations(self, form):
+            # Flask-WTF looks WTForms' catalogue up under Babel's name of
+            # the locale, zh_Hant_TW for zh_TW, and finds WTForms'
+            # Simplified Chinese (zh) first: look for zh_TW.
+            locale = get_locale()
+            if locale is None:
+                return None
+            return wtforms_catalogue('_'.join(
+                filter(None, [locale.language, locale.territory])))
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if 'csrf_token' in self:
+            self.csrf_token.errors = [CSRF_ERRORS.get(error, error)
+                                      for error in self.csrf_token.errors]
+        return valid
 
 
 def strip(value):
@@ -36,12 +85,14 @@ class CanonicalEmail:
         try:
             email = canonical_email(field.data)
         except ValueError:
-            raise ValidationError('Invalid email address.') from None
-        if len(email) > self.limit:
+            # WTForms' own Email validator's words, in its catalogue.
             raise ValidationError(
-                f'Field must be at most {self.limit} characters long '
-                'in lower case, with an international domain in its xn-- '
-                'form.')
+                field.gettext('Invalid email address.')) from None
+        if len(email) > self.limit:
+            raise ValidationError(_(
+                'Field must be at most %(max)d characters long in lower '
+                'case, with an international domain in its xn-- form.',
+                max=self.limit))
 
 
 # zxcvbn's own cap: it gets slow on longer input, and the first 72
@@ -80,8 +131,9 @@ class PasswordLength:
     def __call__(self, form, field):
         limit = current_app.config['FLASKY_PASSWORD_MAX_LENGTH']
         if field.data and len(normalise_password(field.data)) > limit:
-            raise ValidationError(
-                f'Password must be at most {limit} characters long.')
+            raise ValidationError(_(
+                'Password must be at most %(max)d characters long.',
+                max=limit))
 
 
 class StrongPassword(PasswordLength):
@@ -95,9 +147,9 @@ class StrongPassword(PasswordLength):
         config = current_app.config
         password = normalise_password(field.data or '')
         if len(password) < config['FLASKY_PASSWORD_MIN_LENGTH']:
-            raise ValidationError(
-                'Password must be at least '
-                f"{config['FLASKY_PASSWORD_MIN_LENGTH']} characters long.")
+            raise ValidationError(_(
+                'Password must be at least %(min)d characters long.',
+                min=config['FLASKY_PASSWORD_MIN_LENGTH']))
         user_inputs = list(getattr(form, 'user_inputs', ()))
         for name in ('username', 'email'):
             if name in form:
@@ -110,35 +162,37 @@ class StrongPassword(PasswordLength):
             feedback = result['feedback']
             advice = [feedback['warning']] + feedback['suggestions']
             raise ValidationError(' '.join(
-                ['This password is too easy to guess.'] +
-                [a for a in advice if a]))
+                [_('This password is too easy to guess.')] +
+                [password_advice.translate(a) for a in advice if a]))
 
 
 class LoginForm(FlaskForm):
-    email = StringField('Email', filters=[strip],
+    email = StringField(_l('Email'), filters=[strip],
                         validators=[DataRequired(), Length(1, 64),
                                     CanonicalEmail()])
-    password = PasswordField('Password',
+    password = PasswordField(_l('Password'),
                              validators=[DataRequired(), PasswordLength()])
-    remember_me = BooleanField('Keep me logged in')
-    submit = SubmitField('Log In')
+    remember_me = BooleanField(_l('Keep me logged in'))
+    submit = SubmitField(_l('Log In'))
 
 
 class RegistrationForm(FlaskForm):
-    email = StringField('Email', filters=[strip],
+    email = StringField(_l('Email'), filters=[strip],
                         validators=[DataRequired(), Length(1, 64),
                                     CanonicalEmail()])
-    username = StringField('Username', validators=[
+    username = StringField(_l('Username'), validators=[
         DataRequired(), Length(1, 64),
         # \Z, not $: $ would let a newline end the name.
         Regexp(r'^[A-Za-z][A-Za-z0-9_.]*\Z', 0,
-               'Usernames must have only letters, numbers, dots or '
-               'underscores')])
-    password = PasswordField('Password', validators=[
-        DataRequired(), EqualTo('password2', message='Passwords must match.'),
+               _l('Usernames must have only letters, numbers, dots or '
+                  'underscores'))])
+    password = PasswordField(_l('Password'), validators=[
+        DataRequired(),
+        EqualTo('password2', message=_l('Passwords must match.')),
         StrongPassword()])
-    password2 = PasswordField('Confirm password', validators=[DataRequired()])
-    submit = SubmitField('Register')
+    password2 = PasswordField(_l('Confirm password'),
+                              validators=[DataRequired()])
+    submit = SubmitField(_l('Register'))
 
     def validate_email(self, field):
         # Only a value that passed the checks above is looked up: the
@@ -146,7 +200,7 @@ class RegistrationForm(FlaskForm):
         if field.errors:
             return
         if email_taken(field.data):
-            raise ValidationError('Email already registered.')
+            raise ValidationError(_('Email already registered.'))
 
     def validate_username(self, field):
         # Only a value that passed the checks above is looked up: the
@@ -156,42 +210,45 @@ class RegistrationForm(FlaskForm):
         if db.session.scalar(sa.select(User.id).where(
                 sa.func.lower(User.username) == field.data.lower())) \
                 is not None:
-            raise ValidationError('Username already in use.')
+            raise ValidationError(_('Username already in use.'))
 
 
 class ChangePasswordForm(FlaskForm):
-    old_password = PasswordField('Old password',
+    old_password = PasswordField(_l('Old password'),
                                  validators=[DataRequired(), PasswordLength()])
-    password = PasswordField('New password', validators=[
-        DataRequired(), EqualTo('password2', message='Passwords must match.'),
+    password = PasswordField(_l('New password'), validators=[
+        DataRequired(),
+        EqualTo('password2', message=_l('Passwords must match.')),
         StrongPassword()])
-    password2 = PasswordField('Confirm new password',
+    password2 = PasswordField(_l('Confirm new password'),
                               validators=[DataRequired()])
-    submit = SubmitField('Update Password')
+    submit = SubmitField(_l('Update Password'))
 
 
 class PasswordResetRequestForm(FlaskForm):
-    email = StringField('Email', filters=[strip],
+    email = StringField(_l('Email'), filters=[strip],
                         validators=[DataRequired(), Length(1, 64),
                                     CanonicalEmail()])
-    submit = SubmitField('Reset Password')
+    submit = SubmitField(_l('Reset Password'))
 
 
 class PasswordResetForm(FlaskForm):
-    password = PasswordField('New Password', validators=[
-        DataRequired(), EqualTo('password2', message='Passwords must match.'),
+    password = PasswordField(_l('New Password'), validators=[
+        DataRequired(),
+        EqualTo('password2', message=_l('Passwords must match.')),
         StrongPassword()])
-    password2 = PasswordField('Confirm password', validators=[DataRequired()])
-    submit = SubmitField('Reset Password')
+    password2 = PasswordField(_l('Confirm password'),
+                              validators=[DataRequired()])
+    submit = SubmitField(_l('Reset Password'))
 
 
 class ChangeEmailForm(FlaskForm):
-    email = StringField('New Email', filters=[strip],
+    email = StringField(_l('New Email'), filters=[strip],
                         validators=[DataRequired(), Length(1, 64),
                                     CanonicalEmail()])
-    password = PasswordField('Password',
+    password = PasswordField(_l('Password'),
                              validators=[DataRequired(), PasswordLength()])
-    submit = SubmitField('Update Email Address')
+    submit = SubmitField(_l('Update Email Address'))
 
     def validate_email(self, field):
         # Only a value that passed the checks above is looked up: the
@@ -199,7 +256,7 @@ class ChangeEmailForm(FlaskForm):
         if field.errors:
             return
         if email_taken(field.data):
-            raise ValidationError('Email already registered.')
+            raise ValidationError(_('Email already registered.'))
 
 
 class ButtonForm(FlaskForm):

@@ -4,6 +4,8 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import (flash, redirect, render_template, request,
                    session, url_for)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
@@ -17,24 +19,29 @@ from .forms import (ButtonForm, ChangeEmailForm, ChangePasswordForm,
 
 # What the page says when an email the user asked for could not be sent
 # (send_email_and_wait logs why). The account or the request stays: the
-# user can ask again.
-CONFIRMATION_NOT_SENT_AFTER_REGISTER = (
+# user can ask again. Each is flashed as str() of it, the text in the
+# page's language: the session would keep a lazy string as Markup, which
+# templates do not escape.
+CONFIRMATION_NOT_SENT_AFTER_REGISTER = _l(
     'Your account has been created, but the confirmation email could not '
     'be sent. Log in, then use the link to have it sent again.')
-CONFIRMATION_NOT_SENT = ('The confirmation email could not be sent. '
-                         'Please try again later.')
-EMAIL_CHANGE_NOT_SENT = ('The email to confirm your new email address '
-                         'could not be sent. Please try again later.')
+CONFIRMATION_NOT_SENT = _l('The confirmation email could not be sent. '
+                           'Please try again later.')
+EMAIL_CHANGE_NOT_SENT = _l('The email to confirm your new email address '
+                           'could not be sent. Please try again later.')
 
-# Pages an unconfirmed user may still reach: the auth pages and the files
-# the pages need.
-OPEN_ENDPOINTS = {'static', 'main.moment_js'}
+# Pages an unconfirmed user may still reach besides the auth pages: the
+# files the pages need, and the language switcher.
+OPEN_ENDPOINTS = {'static', 'main.moment_js', 'main.favicon',
+                  'main.set_language'}
 
 
 @auth.before_app_request
 def before_request():
+    # A URL that matches no route (request.endpoint is None) gets its 404.
     if current_user.is_authenticated \
             and not current_user.confirmed \
+            and request.endpoint \
             and request.blueprint != 'auth' \
             and request.endpoint not in OPEN_ENDPOINTS:
         return redirect(url_for('auth.unconfirmed'))
@@ -82,7 +89,7 @@ def login():
             db.session.commit()
             next = safe_next(request.args.get('next'))
             return redirect(next or url_for('main.index'))
-        flash('Invalid email or password.')
+        flash(_('Invalid email or password.'), 'error')
     return render_template('auth/login.html', form=form)
 
 
@@ -97,7 +104,7 @@ def logout():
         db.session.delete(current_user.login)
         db.session.commit()
         logout_user()
-        flash('You have been logged out.')
+        flash(_('You have been logged out.'), 'info')
         return redirect(url_for('main.index'))
     return render_template('auth/logout.html', form=form)
 
@@ -120,12 +127,13 @@ def register():
             form.validate()
             return render_template('auth/register.html', form=form)
         token = user.generate_confirmation_token()
-        if send_email_and_wait(user.email, 'Confirm Your Account',
+        if send_email_and_wait(user.email, _l('Confirm Your Account'),
                                'auth/email/confirm', user=user,
                                token=token):
-            flash('A confirmation email has been sent to you by email.')
+            flash(_('A confirmation email has been sent to you by email.'),
+                  'info')
         else:
-            flash(CONFIRMATION_NOT_SENT_AFTER_REGISTER)
+            flash(str(CONFIRMATION_NOT_SENT_AFTER_REGISTER), 'error')
         return redirect(url_for('auth.login'))
     return render_template('auth/register.html', form=form)
 
@@ -137,9 +145,9 @@ def confirm(token):
         return redirect(url_for('main.index'))
     if current_user.confirm(token):
         db.session.commit()
-        flash('You have confirmed your account. Thanks!')
+        flash(_('You have confirmed your account. Thanks!'), 'success')
     else:
-        flash('The confirmation link is invalid or has expired.')
+        flash(_('The confirmation link is invalid or has expired.'), 'error')
     return redirect(url_for('main.index'))
 
 
@@ -152,12 +160,13 @@ def resend_confirmation():
     if not form.validate_on_submit():
         return render_template('auth/resend_confirmation.html', form=form)
     token = current_user.generate_confirmation_token()
-    if send_email_and_wait(current_user.email, 'Confirm Your Account',
+    if send_email_and_wait(current_user.email, _l('Confirm Your Account'),
                            'auth/email/confirm', user=current_user,
                            token=token):
-        flash('A new confirmation email has been sent to you by email.')
+        flash(_('A new confirmation email has been sent to you by email.'),
+              'info')
     else:
-        flash(CONFIRMATION_NOT_SENT)
+        flash(str(CONFIRMATION_NOT_SENT), 'error')
     return redirect(url_for('main.index'))
 
 
@@ -173,9 +182,9 @@ def change_password():
             db.session.add(current_user)
             db.session.commit()
             send_password_changed_notice(current_user)
-            flash('Your password has been updated.')
+            flash(_('Your password has been updated.'), 'success')
             return redirect(url_for('main.index'))
-        flash('Invalid password.')
+        flash(_('Invalid password.'), 'error')
     return render_template('auth/change_password.html', form=form)
 
 
@@ -195,16 +204,16 @@ def password_reset_request():
             # In the background, and a failure only logged: waiting for
             # the mail server, or saying it failed, would tell a stranger
             # that the address has an account.
-            send_email(user.email, 'Reset Your Password',
+            send_email(user.email, _l('Reset Your Password'),
                        'auth/email/reset_password', user=user, token=token)
-        flash('An email with instructions to reset your password has been '
-              'sent to you.')
+        flash(_('An email with instructions to reset your password has been '
+                'sent to you.'), 'info')
         return redirect(url_for('auth.login'))
     return render_template('auth/reset_password.html', form=form)
 
 
 def send_password_changed_notice(user):
-    send_email(user.email, 'Your password has been changed',
+    send_email(user.email, _l('Your password has been changed'),
                'auth/email/password_changed', user=user,
                when=datetime.now(timezone.utc))
 
@@ -215,7 +224,8 @@ def password_reset(token):
         return redirect(url_for('main.index'))
     user = User.from_reset_token(token)
     if user is None:
-        flash('The password reset link is invalid or has expired.')
+        flash(_('The password reset link is invalid or has expired.'),
+              'error')
         return redirect(url_for('auth.password_reset_request'))
     form = PasswordResetForm()
     form.user_inputs = [user.username, user.email]
@@ -223,9 +233,10 @@ def password_reset(token):
         if User.reset_password(token, form.password.data):
             db.session.commit()
             send_password_changed_notice(user)
-            flash('Your password has been updated.')
+            flash(_('Your password has been updated.'), 'success')
             return redirect(url_for('auth.login'))
-        flash('The password reset link is invalid or has expired.')
+        flash(_('The password reset link is invalid or has expired.'),
+              'error')
         return redirect(url_for('auth.password_reset_request'))
     return render_template('auth/reset_password.html', form=form)
 
@@ -240,15 +251,16 @@ def change_email_request():
         if current_user.verify_password(form.password.data):
             new_email = canonical_email(form.email.data)
             token = current_user.generate_email_change_token(new_email)
-            if send_email_and_wait(new_email, 'Confirm your email address',
+            if send_email_and_wait(new_email,
+                                   _l('Confirm your email address'),
                                    'auth/email/change_email',
                                    user=current_user, token=token):
-                flash('An email with instructions to confirm your new '
-                      'email address has been sent to you.')
+                flash(_('An email with instructions to confirm your new '
+                        'email address has been sent to you.'), 'info')
                 return redirect(url_for('main.index'))
-            flash(EMAIL_CHANGE_NOT_SENT)
+            flash(str(EMAIL_CHANGE_NOT_SENT), 'error')
             return render_template('auth/change_email.html', form=form)
-        flash('Invalid email or password.')
+        flash(_('Invalid email or password.'), 'error')
     return render_template('auth/change_email.html', form=form)
 
 
@@ -263,14 +275,14 @@ def change_email(token):
             # The address was taken between the check and the commit.
             db.session.rollback()
         else:
-            send_email(old_email, 'Your email address has been changed',
+            send_email(old_email, _l('Your email address has been changed'),
                        'auth/email/email_changed', user=current_user,
                        old_email=old_email, when=datetime.now(timezone.utc),
                        undo_token=current_user.generate_email_undo_token(
                            old_email))
-            flash('Your email address has been updated.')
+            flash(_('Your email address has been updated.'), 'success')
             return redirect(url_for('main.index'))
-    flash('Invalid request.')
+    flash(_('Invalid request.'), 'error')
     return redirect(url_for('main.index'))
 
 
@@ -280,7 +292,8 @@ def undo_email_change(token):
     needed, as the thief may have changed the password too."""
     found = User.from_email_undo_token(token)
     if found is None:
-        flash('The link to undo the change is invalid or has expired.')
+        flash(_('The link to undo the change is invalid or has expired.'),
+              'error')
         return redirect(url_for('main.index'))
     user, old_email = found
     form = ButtonForm()
@@ -289,22 +302,28 @@ def undo_email_change(token):
                                old_email=old_email, new_email=user.email)
     new_email = user.email
     if not user.undo_email_change(old_email):
-        flash('The address is now used by another account: contact the '
-              "site's administrator.")
+        flash(_('The address is now used by another account: contact the '
+                "site's administrator."), 'error')
         return redirect(url_for('main.index'))
     db.session.commit()
-    send_email(old_email, 'Your email address has been put back',
+    send_email(old_email, _l('Your email address has been put back'),
                'auth/email/email_restored', user=user,
                token=user.generate_reset_token(), new_email=new_email)
-    send_email(new_email, 'The change of email address was undone',
+    send_email(new_email, _l('The change of email address was undone'),
                'auth/email/email_change_undone', user=user,
                old_email=old_email)
     # The logins are gone: a browser logged in to the account, this one
     # too, is a visitor's from its next request.
-    flash('Your email address has been put back, every login of the '
-          'account has ended and its password is turned off. Follow the '
-          'link we have sent to that address to set a new one.')
+    flash(_('Your email address has been put back, every login of the '
+            'account has ended and its password is turned off. Follow the '
+            'link we have sent to that address to set a new one.'), 'success')
     return redirect(url_for('auth.login'))
+
+
+@auth.route('/account')
+@login_required
+def account():
+    return render_template('auth/account.html')
 
 
 @auth.route('/sessions')
@@ -324,16 +343,16 @@ def end_session(id):
     login = db.session.scalar(current_user.logins.select().where(
         Login.id == id))
     if not ButtonForm().validate_on_submit() or login is None:
-        flash('Invalid request.')
+        flash(_('Invalid request.'), 'error')
         return redirect(url_for('auth.sessions'))
     this_browser = login.id == current_user.login.id
     db.session.delete(login)
     db.session.commit()
     if this_browser:
         logout_user()
-        flash('You have been logged out.')
+        flash(_('You have been logged out.'), 'info')
         return redirect(url_for('main.index'))
-    flash('The session has been ended.')
+    flash(_('The session has been ended.'), 'success')
     return redirect(url_for('auth.sessions'))
 
 
@@ -343,9 +362,9 @@ def end_other_sessions():
     if ButtonForm().validate_on_submit():
         current_user.end_other_logins()
         db.session.commit()
-        flash('Every other session has been ended.')
+        flash(_('Every other session has been ended.'), 'success')
     else:
-        flash('Invalid request.')
+        flash(_('Invalid request.'), 'error')
     return redirect(url_for('auth.sessions'))
 
 

@@ -3,6 +3,8 @@ import time
 
 import sqlalchemy as sa
 from flask import current_app, g, render_template
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
 from .. import db, limiter
@@ -14,12 +16,11 @@ def wait_in_words(seconds):
     """
     seconds = max(1, math.ceil(seconds))
     if seconds < 60:
-        count, unit = seconds, 'second'
-    elif seconds <= 90 * 60:
-        count, unit = math.ceil(seconds / 60), 'minute'
-    else:
-        count, unit = math.ceil(seconds / 3600), 'hour'
-    return f'a {unit}' if count == 1 else f'{count} {unit}s'
+        return ngettext('a second', '%(num)d seconds', seconds)
+    if seconds <= 90 * 60:
+        return ngettext('a minute', '%(num)d minutes',
+                        math.ceil(seconds / 60))
+    return ngettext('an hour', '%(num)d hours', math.ceil(seconds / 3600))
 
 
 @main.app_errorhandler(404)
@@ -28,14 +29,16 @@ def page_not_found(e):
 
 
 # Bodies refused before any view runs (app/forms_only.py): the page's
-# title, and what the visitor is told.
+# title, and what the visitor is told, in the page's language.
 REFUSED_BODIES = {
-    411: ('Length Required', "This site's forms take a body whose length "
-          'is given, as a browser sends it.'),
-    413: ('Request Too Large', 'What you sent is larger than any form of '
-          'this site takes.'),
-    415: ('Unsupported Media Type', "This site's forms take form data "
-          'only, as a browser sends it.'),
+    411: (_l('Length Required'), _l("This site's forms take a body whose "
+                                    'length is given, as a browser sends '
+                                    'it.')),
+    413: (_l('Request Too Large'), _l('What you sent is larger than any '
+                                      'form of this site takes.')),
+    415: (_l('Unsupported Media Type'), _l("This site's forms take form "
+                                           'data only, as a browser sends '
+                                           'it.')),
 }
 
 

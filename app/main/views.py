@@ -21,6 +21,13 @@ def secret():
     return render_template('secret.html')
 
 
+@main.route('/favicon.ico')
+def favicon():
+    """Browsers ask for /favicon.ico where a document has no <link
+    rel="icon">, such as a script opened by itself."""
+    return current_app.send_static_file('favicon.ico')
+
+
 @main.route('/language', methods=['POST'])
 def set_language():
     """The navbar's language switcher: a cookie for the visitor and, for a

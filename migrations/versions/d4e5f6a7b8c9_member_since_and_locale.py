@@ -28,3 +28,8 @@ def downgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('locale')
         batch_op.drop_column('member_since')
+    # Dropping a column makes the batch operation copy the table on
+    # SQLite, which loses this expression index (see a3c8f1e20b94).
+    if op.get_bind().dialect.name == 'sqlite':
+        op.create_index('ix_users_username_lower', 'users',
+                        [sa.text('lower(username)')], unique=True)
