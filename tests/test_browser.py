@@ -185,9 +185,11 @@ class LiveServer:
             return log.read()
 
 
-class BrowserTestCase(unittest.TestCase):
+class BrowserTestBase(unittest.TestCase):
     """One server, one SMTP sink and one Chromium for the class; a fresh
-    browser context (no cookies) for each test."""
+    browser context (no cookies) for each test. The helpers of every
+    browser test, and no test of its own: test files of other features
+    subclass it."""
 
     @classmethod
     def setUpClass(cls):
@@ -400,7 +402,9 @@ class BrowserTestCase(unittest.TestCase):
             return db.session.scalar(sa.select(User.username).where(
                 User.email == email))
 
-    # -- the journeys ---------------------------------------------------
+
+class BrowserTestCase(BrowserTestBase):
+    """A person's journeys through the chapter-8 pages."""
 
     def test_register_and_confirm_by_email(self):
         page = self.page

@@ -81,16 +81,20 @@ def login():
             sa.select(User).where(
                 User.email == canonical_email(form.email.data)))
         if password_matches(user, form.password.data):
-            # Nothing from before the login carries over into the new
-            # session.
-            session.clear()
-            user.start_login(form.remember_me.data)
-            login_user(user, form.remember_me.data)
-            db.session.commit()
+            finish_login(user, form.remember_me.data)
             next = safe_next(request.args.get('next'))
             return redirect(next or url_for('main.index'))
         flash(_('Invalid email or password.'), 'error')
     return render_template('auth/login.html', form=form)
+
+
+def finish_login(user, remember):
+    """Log `user` in: a new session, and a row for this login."""
+    # Nothing from before the login carries over into the new session.
+    session.clear()
+    user.start_login(remember)
+    login_user(user, remember)
+    db.session.commit()
 
 
 @auth.route('/logout', methods=['GET', 'POST'])
