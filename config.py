@@ -153,6 +153,15 @@ class Config:
     FLASKY_LIMIT_CHANGE_EMAIL_PER_IP = '10 per hour'
     FLASKY_LIMIT_CHANGE_EMAIL_PER_USER = '5 per hour'
     FLASKY_LIMIT_RESEND_PER_USER = '3 per 15 minutes'
+    FLASKY_LIMIT_TWO_STEP_PER_ACCOUNT = '5 per 5 minutes'
+
+    # Passkeys (WebAuthn): the relying party's ID, a host name, and the
+    # origin browsers must report. Unset, the origin is
+    # PREFERRED_URL_SCHEME://SERVER_NAME, or without SERVER_NAME the
+    # address the page was opened at (development: http://localhost:5000,
+    # as browsers refuse an IP address); the RP ID is the origin's host.
+    FLASKY_WEBAUTHN_RP_ID = os.environ.get('FLASKY_WEBAUTHN_RP_ID')
+    FLASKY_WEBAUTHN_ORIGIN = os.environ.get('FLASKY_WEBAUTHN_ORIGIN')
 
     @staticmethod
     def init_app(app):

@@ -56,5 +56,8 @@ def create_app(config_name):
 
     from .auth import auth as auth_blueprint
     app.register_blueprint(auth_blueprint, url_prefix='/auth')
-
+    from .two_step import two_step as two_step_blueprint
+    app.register_blueprint(two_step_blueprint, url_prefix='/auth/two-step')
+    from .passkeys import passkeys as passkeys_blueprint
+    app.register_blueprint(passkeys_blueprint, url_prefix='/auth/passkeys')
     return app

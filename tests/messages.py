@@ -118,3 +118,57 @@ NO_TABLES = 'The database has no tables yet'
 DATABASE_BEHIND = 'The database is behind the code'
 CONSOLE_EMAIL_NOTE = ('No MAIL_SERVER is set: the email was printed in the '
                       'console where the server runs, not sent.')
+
+# -- passkeys (tests/test_passkeys.py, tests/test_browser_passkeys.py) ------
+
+from app.passkeys.views import (  # noqa: E402,F401
+    ALREADY_ADDED as PASSKEY_ALREADY_ADDED, NOT_ADDED as PASSKEY_NOT_ADDED,
+    NOT_SIGNED_IN as PASSKEY_NOT_SIGNED_IN,
+    NOT_VERIFIED as PASSKEY_NOT_VERIFIED)
+
+PASSKEYS_HEADING = 'Passkeys'
+PASSKEY_SIGN_IN = 'Sign in with a passkey'
+PASSKEY_RENAMED = 'The passkey has been renamed.'
+PASSKEY_VERIFIED = ('Thank you: for the next five minutes, you can rename '
+                    'or remove passkeys without typing your password.')
+PASSKEY_ADDED_SUBJECT = 'A passkey was added to your account'
+PASSKEY_REMOVED_SUBJECT = 'A passkey was removed from your account'
+
+
+def passkey_added(name):
+    return f'Your passkey "{name}" has been added.'
+
+
+def passkey_removed(name):
+    return f'The passkey "{name}" has been removed.'
+
+# -- two-step sign-in (tests/test_two_step.py, tests/test_browser_two_step.py)
+
+INVALID_CODE = 'Invalid code.'
+INVALID_PASSWORD_OR_CODE = 'Invalid password or code.'
+TWO_STEP_ON = 'Two-step sign-in is on.'
+TWO_STEP_OFF = 'Two-step sign-in is off.'
+TWO_STEP_ALREADY_ON = 'Two-step sign-in is already on.'
+TWO_STEP_LOGIN_EXPIRED = 'Your login has expired. Please log in again.'
+TWO_STEP_PASSWORD_AGAIN = ('Please type your password again to turn '
+                           'two-step sign-in on.')
+NEW_RECOVERY_CODES = ('Your new recovery codes are ready. The old ones no '
+                      'longer work.')
+TWO_STEP_ON_SUBJECT = 'Two-step sign-in was turned on'
+TWO_STEP_OFF_SUBJECT = 'Two-step sign-in was turned off'
+NEW_RECOVERY_CODES_SUBJECT = 'New recovery codes were made'
+TWO_STEP_SETUP_HEADING = 'Set Up Your Authenticator App'
+TWO_STEP_HEADING = 'Two-Step Sign-In'
+NEW_RECOVERY_CODES_HEADING = 'Your Recovery Codes'
+
+
+def recovery_code_used(left):
+    """The flash after logging in with a recovery code."""
+    return (f'You used a recovery code: {left} '
+            f'{"is" if left == 1 else "are"} left.')
+
+
+def recovery_codes_left(left):
+    """What the recovery codes page says."""
+    return (f'You have {left} recovery '
+            f'{"code" if left == 1 else "codes"} left.')

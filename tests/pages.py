@@ -6,6 +6,12 @@ Shared by test_headers (CSP), test_assets (front-end files), test_look
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
+from app import db
+from app.models import User
+from app.passkeys.models import Passkey
+from app.two_step.models import RecoveryCode, TwoStep
+from tests.support import PASSWORD
+
 URL_ATTRIBUTES = ('href', 'src', 'action', 'formaction')
 
 
@@ -107,7 +113,21 @@ def every_page(case):
     for url in ('/', '/secret', '/auth/account', '/auth/change-password',
                 '/auth/change_email', '/auth/sessions', '/auth/logout'):
         get(url, f'{url} (logged in)')
+    passkey_id = add_passkey(case, user_id)
+    for url in ('/auth/passkeys/', f'/auth/passkeys/{passkey_id}/rename',
+                f'/auth/passkeys/{passkey_id}/remove'):
+        get(url, url.replace(str(passkey_id), '<id>'))
+    get('/auth/two-step/enable', '/auth/two-step/enable (logged in)')
+    response = case.submit('/auth/two-step/enable', {'password': PASSWORD})
+    pages.append(('/auth/two-step/setup (logged in)', response.status_code,
+                  case.page(response)))
+    turn_on_two_step(case, user_id)
+    for url in ('/auth/two-step/recovery-codes', '/auth/two-step/disable'):
+        get(url, f'{url} (logged in)')
     case.logout()
+    response = case.login()
+    pages.append(('/auth/two-step/verify', response.status_code,
+                  case.page(response)))
 
     case.add_user(email='susan@example.com', username='susan',
                   confirmed=False)
@@ -116,3 +136,23 @@ def every_page(case):
     get('/auth/confirm')
     case.logout()
     return pages
+
+
+def turn_on_two_step(case, user_id):
+    """Two-step sign-in on for the user, straight into the database."""
+    with case.app.app_context():
+        user = db.session.get(User, user_id)
+        row = TwoStep.of(user) or TwoStep.begin(user)
+        row.enabled_at = row.enabled_at or user.member_since
+        RecoveryCode.new_set(user)
+        db.session.commit()
+
+
+def add_passkey(case, user_id):
+    """A passkey of the user, straight into the database; its id."""
+    with case.app.app_context():
+        passkey = Passkey(user_id=user_id, credential_id=b'credential',
+                          public_key=b'key', name='laptop')
+        db.session.add(passkey)
+        db.session.commit()
+        return passkey.id

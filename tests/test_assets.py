@@ -15,6 +15,9 @@ BOOTSTRAP_JS = '/static/vendor/bootstrap/js/bootstrap.js'
 JQUERY = '/static/vendor/jquery/jquery.min.js'
 SCRIPTS = [JQUERY, BOOTSTRAP_JS, '/static/js/moment-with-locales.min.js',
            '/flask-moment.js', '/static/js/moment-locale.js']
+# The pages that load our passkeys script after the others.
+PASSKEY_PAGES = {'/auth/login', 'login failed (a flashed alert)',
+                 '/auth/passkeys/'}
 JS_TYPES = ('text/javascript', 'application/javascript')
 
 
@@ -36,7 +39,10 @@ class AssetsTestCase(FlaskyTestCase):
         for name, status, page in every_page(self):
             with self.subTest(page=name):
                 parsed = parse(page)
-                self.assertEqual(parsed.scripts, SCRIPTS)
+                scripts = SCRIPTS
+                if name in PASSKEY_PAGES:
+                    scripts = SCRIPTS + ['/static/js/passkeys.js']
+                self.assertEqual(parsed.scripts, scripts)
                 self.assertEqual(parsed.stylesheets, STYLESHEETS)
                 # Neither a CDN nor Flask-Bootstrap's bundled copies.
                 self.assertNotIn('/static/bootstrap/', page)

@@ -26,6 +26,10 @@ TIMEOUT = 60           # seconds, for any one command
 SERVER_START = 15      # seconds, for the development server to answer
 CONFIG_NAMES = ('default', 'development', 'production', 'testing')
 # Columns of `users` added after the book's.
+# The tables of the latest revision: the book's, ours, and those of the
+# two-step sign-in and passkeys.
+TABLES = {'users', 'roles', 'logins', 'two_step', 'recovery_codes',
+          'passkeys', 'passkey_users', 'alembic_version'}
 USERS_COLUMNS_SINCE = {'link_stamp', 'email_restored_at', 'member_since',
                        'locale'}
 
@@ -99,8 +103,7 @@ class CLITestCase(CommandTestCase):
     def test_db_upgrade_check_downgrade(self):
         self.assertExit(self.manage('db', 'upgrade'), 0)
         tables, versions = schema(self.db_path)
-        self.assertEqual(set(tables),
-                         {'users', 'roles', 'logins', 'alembic_version'})
+        self.assertEqual(set(tables), TABLES)
         self.assertEqual(set(tables['users']), {
             'id', 'email', 'username', 'role_id', 'password_hash',
             'confirmed'} | USERS_COLUMNS_SINCE)
@@ -162,8 +165,7 @@ class CLITestCase(CommandTestCase):
         for _ in range(2):
             self.assertExit(self.manage('deploy'), 0)
             tables, versions = schema(self.db_path)
-            self.assertEqual(set(tables),
-                             {'users', 'roles', 'logins', 'alembic_version'})
+            self.assertEqual(set(tables), TABLES)
             self.assertEqual(versions, list(heads))
 
     # -- shell ---------------------------------------------------------

@@ -44,13 +44,25 @@ TITLES = {
     '/auth/logout (logged in)': 'Flasky - Log Out',
     '/auth/unconfirmed': 'Flasky - Confirm your account',
     '/auth/confirm': 'Flasky - Confirm your account',
+    '/auth/passkeys/': 'Flasky - Passkeys',
+    '/auth/passkeys/<id>/rename': 'Flasky - Rename a passkey',
+    '/auth/passkeys/<id>/remove': 'Flasky - Remove a passkey',
+    '/auth/two-step/enable (logged in)': 'Flasky - Two-Step Sign-In',
+    '/auth/two-step/setup (logged in)': 'Flasky - Two-Step Sign-In',
+    '/auth/two-step/recovery-codes (logged in)': 'Flasky - Recovery Codes',
+    '/auth/two-step/disable (logged in)': 'Flasky - Two-Step Sign-In',
+    '/auth/two-step/verify': 'Flasky - Two-Step Sign-In',
 }
 
 # The pages whose main action is a form drawn by quick_form.
 FORM_PAGES = {'/auth/login', '/auth/register', '/auth/reset',
               '/auth/reset/<token>', 'login failed (a flashed alert)',
               '/auth/change-password (logged in)',
-              '/auth/change_email (logged in)'}
+              '/auth/change_email (logged in)',
+              '/auth/passkeys/<id>/rename', '/auth/passkeys/<id>/remove',
+              '/auth/two-step/enable (logged in)',
+              '/auth/two-step/setup (logged in)',
+              '/auth/two-step/disable (logged in)', '/auth/two-step/verify'}
 
 VOID = {'area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link',
         'meta', 'source', 'track', 'wbr'}
@@ -394,7 +406,9 @@ class AccountPageTestCase(LookTestCase):
         self.assertEqual(links, {
             '/auth/change-password': 'Change your password',
             '/auth/change_email': 'Change your email address',
-            '/auth/sessions': 'See the browsers logged in to your account'})
+            '/auth/sessions': 'See the browsers logged in to your account',
+            '/auth/two-step/enable': 'Turn two-step sign-in on',
+            '/auth/passkeys/': 'Manage your passkeys'})
 
     def test_unconfirmed_and_no_date(self):
         user_id = self.add_user(confirmed=False)

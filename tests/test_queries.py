@@ -99,8 +99,10 @@ class QueriesPerRequestTestCase(FlaskyTestCase):
         self.add_user()
         response, seen = self.post_login()
         self.assertEqual(response.status_code, 302)
-        self.assertEqual(len(seen.reads()), 1, seen)
-        self.assertEqual(len(seen), 3, seen)
+        # The user, and whether two-step sign-in is on.
+        self.assertEqual(len(seen.reads()), 2, seen)
+        self.assertIn('FROM two_step', seen.reads()[1])
+        self.assertEqual(len(seen), 4, seen)
         self.assertLoginWrites(seen.writes())
 
     def test_last_seen_is_written_every_few_minutes_only(self):
@@ -130,7 +132,7 @@ class QueriesPerRequestTestCase(FlaskyTestCase):
         self.assertEqual(len(seen.writes()), 3, seen)
         self.assertIn('UPDATE users SET password_hash', seen.writes()[0])
         self.assertLoginWrites(seen.writes()[1:])
-        self.assertEqual(len(seen), 4, seen)
+        self.assertEqual(len(seen), 5, seen)
 
     def test_failed_login_reads_once_and_writes_nothing(self):
         self.add_user()

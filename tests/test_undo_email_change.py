@@ -2,6 +2,12 @@
 owner of the old address takes the account back without logging in."""
 import unittest
 
+import sqlalchemy as sa
+
+from app import db
+from app.models import User
+from app.passkeys.models import Passkey
+from app.two_step.models import RecoveryCode, TwoStep
 from tests.messages import (EMAIL_CHANGE_SUBJECT, EMAIL_CHANGE_UNDONE,
                             EMAIL_CHANGE_UNDONE_SUBJECT,
                             EMAIL_CHANGED_SUBJECT, EMAIL_RESTORED_SUBJECT,
@@ -75,6 +81,24 @@ class UndoEmailChangeTestCase(FlaskyTestCase):
         self.assertEqual(flashes(self.page(response)), [PASSWORD_UPDATED])
         response = self.login(email=OWNER, password=NEW_PASSWORD)
         self.assertIn(hello('john'), self.page(response))
+
+    def test_a_way_in_the_thief_added_goes_too(self):
+        # The thief turned two-step sign-in on with their own app and
+        # added their own passkey: the owner would be locked out.
+        with self.app.app_context():
+            user = db.session.get(User, self.user_id)
+            row = TwoStep.begin(user)
+            row.enabled_at = user.member_since
+            RecoveryCode.new_set(user)
+            db.session.add(Passkey(user_id=user.id, credential_id=b'thief',
+                                   public_key=b'key', name='thief'))
+            db.session.commit()
+        self.undo()
+        with self.app.app_context():
+            user = db.session.get(User, self.user_id)
+            self.assertFalse(TwoStep.enabled_for(user))
+            self.assertEqual(RecoveryCode.count(user), 0)
+            self.assertIsNone(db.session.scalar(sa.select(Passkey)))
 
     def test_opening_the_link_changes_nothing(self):
         self.client = self.app.test_client()

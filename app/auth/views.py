@@ -12,6 +12,7 @@ from flask_wtf.csrf import generate_csrf
 from .. import db
 from ..email import send_email, send_email_and_wait
 from ..models import Login, User, canonical_email, password_matches
+from ..two_step import login as two_step
 from . import auth, throttling
 from .forms import (ButtonForm, ChangeEmailForm, ChangePasswordForm,
                     LoginForm, PasswordResetForm, PasswordResetRequestForm,
@@ -81,6 +82,9 @@ def login():
             sa.select(User).where(
                 User.email == canonical_email(form.email.data)))
         if password_matches(user, form.password.data):
+            if two_step.required(user):
+                return two_step.start(user, form.remember_me.data,
+                                      request.args.get('next'))
             finish_login(user, form.remember_me.data)
             next = safe_next(request.args.get('next'))
             return redirect(next or url_for('main.index'))
@@ -309,6 +313,12 @@ def undo_email_change(token):
         flash(_('The address is now used by another account: contact the '
                 "site's administrator."), 'error')
         return redirect(url_for('main.index'))
+    # Nor can a way in that someone else may have added stay. (Imported
+    # here: the passkeys package imports this module.)
+    from ..passkeys.models import Passkey
+    from ..two_step.models import TwoStep
+    TwoStep.disable(user)
+    Passkey.remove_all(user)
     db.session.commit()
     send_email(old_email, _l('Your email address has been put back'),
                'auth/email/email_restored', user=user,
