@@ -120,5 +120,6 @@ translations: $(VENV)/.dev
 .PHONY: screenshots
 screenshots: $(VENV)/.dev
 	rm -rf tmp/screenshots
-	$(BIN)/python -m pytest -q tests/test_browser.py
+	$(BIN)/python -m pytest -q tests/test_browser.py \
+		tests/test_browser_two_step.py tests/test_browser_passkeys.py
 	cp tmp/screenshots/*.png docs/screenshots/
