@@ -58,7 +58,10 @@ class EmailI18nTestCase(unittest.TestCase):
     def test_every_email_template_is_tested(self):
         folder = os.path.join(self.app.root_path, 'templates', 'auth',
                               'email')
-        self.assertEqual(sorted(os.listdir(folder)), sorted(
+        # Less the parts other emails include (a leading _).
+        emails = [name for name in os.listdir(folder)
+                  if not name.startswith('_')]
+        self.assertEqual(sorted(emails), sorted(
             f'{name}.{part}' for name in EMAILS for part in PARTS))
 
     def test_no_template_syntax_left(self):
