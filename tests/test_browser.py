@@ -657,6 +657,53 @@ class BrowserTestCase(BrowserTestBase):
         self.assertFits(phone)
         self.screenshot(phone, 'zh-mobile-login')
 
+    def test_the_site_works_with_javascript_off(self):
+        """Register, confirm, log in, change the password, switch the
+        language and log out, with no script run: the passkey button
+        stays hidden."""
+        context = self.browser.new_context(
+            base_url=self.server.url, viewport=VIEWPORT,
+            java_script_enabled=False)
+        context.set_default_timeout(PAGE_TIMEOUT)
+        self.contexts.append(context)
+        page = context.new_page()
+        self.watch(page)
+        page.goto('/')
+        page.get_by_role('main').get_by_role('link', name='Register').click()
+        self.field(page, 'Email').fill('noscript@example.com')
+        self.field(page, 'Username').fill('noscript')
+        self.field(page, 'Password').fill(PASSWORD)
+        self.field(page, 'Confirm password').fill(PASSWORD)
+        page.get_by_role('button', name='Register').click()
+        self.expect_flash(page, CONFIRM_SENT)
+        expect(page.get_by_role('button', name='Sign in with a passkey')) \
+            .to_be_hidden()
+        link = self.emailed_link('noscript@example.com', CONFIRM_SUBJECT,
+                                 '/auth/confirm/')
+        self.field(page, 'Email').fill('noscript@example.com')
+        self.field(page, 'Password').fill(PASSWORD)
+        page.get_by_role('button', name='Log In', exact=True).click()
+        page.goto(link)
+        self.expect_flash(page, CONFIRMED)
+        page.get_by_role('link', name='Your account').click()
+        self.expect_heading(page, ACCOUNT_HEADING)
+        page.get_by_role('link', name='Change your password').click()
+        self.field(page, 'Old password').fill(PASSWORD)
+        self.field(page, 'New password').fill(NEW_PASSWORD)
+        self.field(page, 'Confirm new password').fill(NEW_PASSWORD)
+        page.get_by_role('button', name='Update Password').click()
+        self.expect_flash(page, PASSWORD_UPDATED)
+        self.navbar(page).get_by_role('button', name='繁體中文').click()
+        expect(page.locator('html')).to_have_attribute('lang', 'zh-TW')
+        self.navbar(page).get_by_role('button', name='English').click()
+        expect(page.locator('html')).to_have_attribute('lang', 'en')
+        page.get_by_role('main').get_by_role(
+            'link', name='Your account').click()
+        page.get_by_role('link', name='Log out of this browser').click()
+        page.get_by_role('main').get_by_role('button', name='Log Out').click()
+        self.expect_flash(page, LOGGED_OUT)
+        self.expect_heading(page, HELLO_STRANGER)
+
     def test_reset_a_forgotten_password(self):
         self.add_user('rita@example.com', 'rita')
         page = self.page

@@ -407,6 +407,7 @@ class AccountPageTestCase(LookTestCase):
             '/auth/change-password': 'Change your password',
             '/auth/change_email': 'Change your email address',
             '/auth/sessions': 'See the browsers logged in to your account',
+            '/auth/logout': 'Log out of this browser',
             '/auth/two-step/enable': 'Turn two-step sign-in on',
             '/auth/passkeys/': 'Manage your passkeys'})
 
