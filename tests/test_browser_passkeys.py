@@ -105,8 +105,6 @@ class PasskeyBrowserTestCase(test_browser.BrowserTestBase):
     def test_an_ip_address_is_sent_to_localhost(self):
         self.add_user('ira@example.com', 'ira')
         page = self.page
-        self.log_in(page, 'ira@example.com', 'ira')
-        # Logged in at localhost: a session of that host only.
         page.goto(f'http://127.0.0.1:{self.server.port}/auth/login')
         self.field(page, 'Email').fill('ira@example.com')
         self.field(page, 'Password').fill(PASSWORD)

@@ -28,8 +28,8 @@ from tests.messages import (
     PASSKEY_NOT_SIGNED_IN, PASSKEY_NOT_VERIFIED, PASSKEY_REMOVED_SUBJECT,
     PASSKEY_RENAMED, PASSKEY_SIGN_IN, PASSKEY_VERIFIED, REQUIRED,
     SUBJECT_PREFIX, UNCONFIRMED, hello, passkey_added, passkey_removed)
-from tests.support import (PASSWORD, FlaskyTestCase, clock_shifted,
-                           csrf_token, flashes, text_part)
+from tests.support import (PASSWORD, FlaskyTestCase, ModelTestCase,
+                           clock_shifted, csrf_token, flashes, text_part)
 
 # The test client's origin, and so the RP ID the site derives from it.
 ORIGIN = 'http://localhost'
@@ -715,19 +715,7 @@ class LocalhostNoticeTestCase(FlaskyTestCase):
                       '/auth/passkeys/">', page)
 
 
-class PasskeyModelTestCase(unittest.TestCase):
-
-    def setUp(self):
-        self.app = create_app('testing')
-        self.context = self.app.app_context()
-        self.context.push()
-        db.create_all()
-
-    def tearDown(self):
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
-        self.context.pop()
+class PasskeyModelTestCase(ModelTestCase):
 
     def test_handles_differ_between_users_and_are_kept(self):
         john, susan = User(username='john'), User(username='susan')

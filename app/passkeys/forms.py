@@ -6,16 +6,7 @@ from ..auth.forms import FlaskForm, PasswordLength, strip
 from .models import Passkey
 
 
-class PasswordCheck:
-    """The forms that change the passkeys ask for the password, unless
-    the user has just used a passkey (views.recently_verified)."""
-
-    def without_password(self):
-        del self.password
-        return self
-
-
-class AddPasskeyForm(PasswordCheck, FlaskForm):
+class AddPasskeyForm(FlaskForm):
     name = StringField(_l('Name of the passkey'), filters=[strip],
                        validators=[DataRequired(),
                                    Length(1, Passkey.NAME_LENGTH)],
@@ -26,7 +17,7 @@ class AddPasskeyForm(PasswordCheck, FlaskForm):
     submit = SubmitField(_l('Add a passkey'))
 
 
-class RenamePasskeyForm(PasswordCheck, FlaskForm):
+class RenamePasskeyForm(FlaskForm):
     name = StringField(_l('New name'), filters=[strip],
                        validators=[DataRequired(),
                                    Length(1, Passkey.NAME_LENGTH)])
@@ -35,7 +26,7 @@ class RenamePasskeyForm(PasswordCheck, FlaskForm):
     submit = SubmitField(_l('Rename'))
 
 
-class RemovePasskeyForm(PasswordCheck, FlaskForm):
+class RemovePasskeyForm(FlaskForm):
     password = PasswordField(_l('Password'),
                              validators=[DataRequired(), PasswordLength()])
     submit = SubmitField(_l('Remove'))

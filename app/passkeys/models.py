@@ -41,6 +41,7 @@ class Passkey(db.Model):
     NAME_LENGTH = 64
     # Credential ids are at most 1023 bytes (WebAuthn Level 3).
     CREDENTIAL_ID_LENGTH = 1023
+    TRANSPORTS_LENGTH = 128
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     user_id: so.Mapped[int] = so.mapped_column(
@@ -53,7 +54,8 @@ class Passkey(db.Model):
         sa.BigInteger, default=0)
     name: so.Mapped[str] = so.mapped_column(sa.String(NAME_LENGTH))
     # How the browser reached the authenticator ("internal,hybrid").
-    transports: so.Mapped[Optional[str]] = so.mapped_column(sa.String(128))
+    transports: so.Mapped[Optional[str]] = so.mapped_column(
+        sa.String(TRANSPORTS_LENGTH))
     created: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     last_used: so.Mapped[Optional[datetime]]
 

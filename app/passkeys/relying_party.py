@@ -129,7 +129,7 @@ def verify_registration(user, credential_json, name):
     return Passkey(user_id=user.id, credential_id=verified.credential_id,
                    public_key=verified.credential_public_key,
                    sign_count=verified.sign_count, name=name,
-                   transports=transports[:128] or None)
+                   transports=transports[:Passkey.TRANSPORTS_LENGTH] or None)
 
 
 def authentication_options(purpose):
@@ -146,9 +146,10 @@ def authentication_options(purpose):
     return webauthn.options_to_json(options)
 
 
-def verify_authentication(credential_json, purpose):
-    """The Passkey the browser's answer was signed with, its sign count
-    and last use updated (the view commits); raises Refused."""
+def verify_authentication(credential_json, purpose, user=None):
+    """The Passkey the browser's answer was signed with (one of `user`'s,
+    if given), its sign count and last use updated (the view commits);
+    raises Refused."""
     import webauthn  # loads cryptography: see the module's docstring
     from webauthn.helpers import parse_authentication_credential_json
     from webauthn.helpers.exceptions import WebAuthnException
@@ -192,6 +193,8 @@ def verify_authentication(credential_json, purpose):
             'to %s, so the authenticator may have been cloned.',
             passkey.id, passkey.user_id, old, new)
         raise Refused('the sign count went back')
+    if user is not None and passkey.user_id != user.id:
+        raise Refused("another user's passkey")
     passkey.sign_count = new
     passkey.last_used = utcnow()
     return passkey

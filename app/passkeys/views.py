@@ -2,8 +2,8 @@ import time
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
-from flask import (abort, current_app, flash, jsonify, redirect,
-                   render_template, request, session, url_for)
+from flask import (current_app, flash, jsonify, redirect, render_template,
+                   request, session, url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -68,11 +68,13 @@ def recently_verified():
         0 <= time.time() - at <= VERIFIED_SECONDS
 
 
-def password_form(form_class, **kwargs):
+def password_form(form_class):
     """A form that asks for the password, unless a passkey was just used.
     """
-    form = form_class(**kwargs)
-    return form.without_password() if recently_verified() else form
+    form = form_class()
+    if recently_verified():
+        del form.password
+    return form
 
 
 def password_ok(form):
@@ -82,10 +84,8 @@ def password_ok(form):
 
 def own_passkey(id):
     """The current user's passkey `id`; 404 for any other."""
-    passkey = db.session.get(Passkey, id)
-    if passkey is None or passkey.user_id != current_user.id:
-        abort(404)
-    return passkey
+    return db.first_or_404(sa.select(Passkey).where(
+        Passkey.id == id, Passkey.user_id == current_user.id))
 
 
 def send_notice(user, template, subject, name):
@@ -150,12 +150,17 @@ def add():
     return done(url_for('passkeys.index'))
 
 
-@passkeys.route('/sign-in/options', methods=['POST'])
-def sign_in_options():
+def button_options(purpose):
+    """The options for a passkey's use, for passkeys.js's button."""
     form = ButtonForm()
     if not form.validate_on_submit():
         return form_error(form)
-    return options(relying_party.authentication_options('sign-in'))
+    return options(relying_party.authentication_options(purpose))
+
+
+@passkeys.route('/sign-in/options', methods=['POST'])
+def sign_in_options():
+    return button_options('sign-in')
 
 
 @passkeys.route('/sign-in', methods=['POST'])
@@ -169,7 +174,6 @@ def sign_in():
             form.credential.data, 'sign-in')
     except relying_party.Refused as e:
         current_app.logger.info('Passkey sign-in refused: %s', e)
-        db.session.rollback()
         return refused(NOT_SIGNED_IN)
     # A passkey is two factors in one (the device, and the PIN or
     # fingerprint that unlocks it): no second step follows.
@@ -182,10 +186,7 @@ def sign_in():
 @passkeys.route('/verify/options', methods=['POST'])
 @login_required
 def verify_options():
-    form = ButtonForm()
-    if not form.validate_on_submit():
-        return form_error(form)
-    return options(relying_party.authentication_options('verify'))
+    return button_options('verify')
 
 
 @passkeys.route('/verify', methods=['POST'])
@@ -195,13 +196,10 @@ def verify():
     if not form.validate_on_submit():
         return form_error(form)
     try:
-        passkey = relying_party.verify_authentication(
-            form.credential.data, 'verify')
-        if passkey.user_id != current_user.id:
-            raise relying_party.Refused("another user's passkey")
+        relying_party.verify_authentication(
+            form.credential.data, 'verify', current_user)
     except relying_party.Refused as e:
         current_app.logger.info('Passkey check refused: %s', e)
-        db.session.rollback()
         return refused(NOT_VERIFIED)
     db.session.commit()
     session[VERIFIED_KEY] = time.time()
@@ -248,11 +246,9 @@ def remove(id):
                            passkey=passkey)
 
 
-@passkeys.app_context_processor
-def passkey_count():
-    def current_user_passkey_count():
-        """How many passkeys the logged-in user has (the Account page)."""
-        return db.session.scalar(
-            sa.select(sa.func.count(Passkey.id))
-            .where(Passkey.user_id == current_user.id))
-    return {'current_user_passkey_count': current_user_passkey_count}
+@passkeys.app_template_global()
+def current_user_passkey_count():
+    """How many passkeys the logged-in user has (the Account page)."""
+    return db.session.scalar(
+        sa.select(sa.func.count(Passkey.id))
+        .where(Passkey.user_id == current_user.id))
