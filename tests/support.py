@@ -21,6 +21,7 @@ import jinja2
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from aiosmtpd.controller import Controller
+from flask_babel import gettext
 
 from app import create_app, db
 from app.models import User
@@ -35,6 +36,8 @@ NEW_PASSWORD = 'purple monkey dishwasher lamp'
 THIRD_PASSWORD = 'grey elephant umbrella waltz'
 # On every page in the site's layout, error pages too.
 NAVBAR_BRAND = '<a class="navbar-brand" href="/">Flasky</a>'
+# A Chinese character: a text in Traditional Chinese has some.
+HAN = re.compile('[\u4e00-\u9fff]')
 
 
 class ProgramMissing(RuntimeError):
@@ -138,6 +141,14 @@ def field_errors(page):
     """The texts of the form-field errors shown by wtf.quick_form."""
     return [html.unescape(m).strip() for m in re.findall(
         r'<p class="help-block">(.*?)</p>', page, re.S)]
+
+
+def translated(app, text, accept_language='zh-TW', **variables):
+    """`text` as the site's catalogue has it for a browser asking for
+    `accept_language`."""
+    with app.test_request_context(
+            headers={'Accept-Language': accept_language}):
+        return gettext(text, **variables)
 
 
 @contextlib.contextmanager

@@ -27,7 +27,6 @@ from unittest import mock
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask_babel import gettext
 from playwright.sync_api import expect, sync_playwright
 
 from app import create_app, db
@@ -44,9 +43,10 @@ from tests.messages import (
     REGISTER_HEADING, RESET_HEADING, RESET_SENT, RESET_SUBJECT,
     SESSION_ENDED, SUBJECT_PREFIX, UNCONFIRMED, hello)
 from tests.pages import every_page
-from tests.support import (NEW_PASSWORD, PASSWORD, FlaskyTestCase,
+from tests.support import (HAN, NEW_PASSWORD, PASSWORD, FlaskyTestCase,
                            MailSink, ProgramMissing, free_port, link_in,
-                           require_program, stop_process, text_part)
+                           require_program, stop_process, text_part,
+                           translated)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # A test run writes to tmp/ (git-ignored) and never changes the pictures
@@ -55,8 +55,6 @@ SCREENSHOTS = os.path.join(ROOT, 'tmp', 'screenshots')
 PUBLISHED = os.path.join(ROOT, 'docs', 'screenshots')
 
 CHROMIUM = '/usr/bin/chromium'
-# A Chinese character: a text in Traditional Chinese has some.
-HAN = re.compile('[\u4e00-\u9fff]')
 CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu',
                  '--disable-background-networking',
                  '--disable-component-update', '--no-first-run',
@@ -239,11 +237,11 @@ class BrowserTestBase(unittest.TestCase):
 
     # -- the browser ----------------------------------------------------
 
-    def new_page(self, storage_state=None, viewport=VIEWPORT):
-        """A page in a new browser context, watched for problems."""
+    def new_page(self, viewport=VIEWPORT, **options):
+        """A page in a new browser context (Playwright's `options`, such
+        as locale or storage_state), watched for problems."""
         context = self.browser.new_context(
-            base_url=self.server.url, viewport=viewport,
-            storage_state=storage_state)
+            base_url=self.server.url, viewport=viewport, **options)
         context.set_default_timeout(PAGE_TIMEOUT)
         self.contexts.append(context)
         page = context.new_page()
@@ -584,27 +582,15 @@ class BrowserTestCase(BrowserTestBase):
 
     def zh(self, text, **variables):
         """`text` in Traditional Chinese, from the site's catalogue."""
-        with self.db_app.test_request_context(
-                headers={'Accept-Language': 'zh-TW'}):
-            translated = gettext(text, **variables)
-        self.assertRegex(translated, HAN, f'{text!r} is not translated')
-        return translated
-
-    def new_chinese_page(self, viewport=VIEWPORT):
-        """A page of a browser set to Traditional Chinese (Taiwan)."""
-        context = self.browser.new_context(
-            base_url=self.server.url, viewport=viewport, locale='zh-TW')
-        context.set_default_timeout(PAGE_TIMEOUT)
-        self.contexts.append(context)
-        page = context.new_page()
-        self.watch(page)
-        return page
+        chinese = translated(self.db_app, text, **variables)
+        self.assertRegex(chinese, HAN, f'{text!r} is not translated')
+        return chinese
 
     def test_journey_in_traditional_chinese(self):
         """Register, confirm by email, log in and change the password,
         in a browser set to zh-TW, with the emails in zh-TW too."""
         zh = self.zh
-        page = self.new_chinese_page()
+        page = self.new_page(locale='zh-TW')
         page.goto('/')
         expect(page.locator('html')).to_have_attribute('lang', 'zh-TW')
         self.expect_heading(page, zh('Hello, Stranger!'))
@@ -651,7 +637,7 @@ class BrowserTestCase(BrowserTestBase):
         self.expect_heading(page, zh(ACCOUNT_HEADING))
         self.screenshot(page, 'zh-account')
 
-        phone = self.new_chinese_page(viewport=MOBILE)
+        phone = self.new_page(viewport=MOBILE, locale='zh-TW')
         phone.goto('/auth/login')
         self.expect_heading(phone, zh('Login'))
         self.assertFits(phone)
@@ -661,13 +647,7 @@ class BrowserTestCase(BrowserTestBase):
         """Register, confirm, log in, change the password, switch the
         language and log out, with no script run: the passkey button
         stays hidden."""
-        context = self.browser.new_context(
-            base_url=self.server.url, viewport=VIEWPORT,
-            java_script_enabled=False)
-        context.set_default_timeout(PAGE_TIMEOUT)
-        self.contexts.append(context)
-        page = context.new_page()
-        self.watch(page)
+        page = self.new_page(java_script_enabled=False)
         page.goto('/')
         page.get_by_role('main').get_by_role('link', name='Register').click()
         self.field(page, 'Email').fill('noscript@example.com')

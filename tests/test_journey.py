@@ -6,22 +6,18 @@ email, and log in with the new address. CSRF protection is on throughout.
 The journey is made in English, and again by a browser asking for
 Traditional Chinese, where every page and email must be in Chinese.
 """
-import re
 import unittest
-
-from flask_babel import gettext
 
 from tests.messages import (
     CONFIRM_SENT, CONFIRM_SUBJECT, CONFIRMED, EMAIL_CHANGE_SENT,
     EMAIL_CHANGE_SUBJECT, EMAIL_CHANGED_SUBJECT, EMAIL_UPDATED,
     INVALID_LOGIN, LOGGED_OUT, PASSWORD_CHANGED_SUBJECT, PASSWORD_UPDATED,
     RESET_SENT, RESET_SUBJECT, SUBJECT_PREFIX)
-from tests.support import (NEW_PASSWORD, PASSWORD, THIRD_PASSWORD,
-                           FlaskyTestCase, html_part, link_in, text_part)
-
+from tests.support import (HAN, NEW_PASSWORD, PASSWORD, THIRD_PASSWORD,
+                           FlaskyTestCase, html_part, link_in, text_part,
+                           translated)
 
 SENDER = 'Flasky Admin <flasky@example.com>'
-HAN = re.compile('[\u4e00-\u9fff]')
 
 
 class JourneyTestCase(FlaskyTestCase):
@@ -40,9 +36,7 @@ class JourneyTestCase(FlaskyTestCase):
 
     def t(self, text, **variables):
         """`text` in the visitor's language, from the site's catalogue."""
-        headers = {'Accept-Language': self.language or ''}
-        with self.app.test_request_context(headers=headers):
-            return gettext(text, **variables)
+        return translated(self.app, text, self.language or '', **variables)
 
     def read_notice(self, to, subject):
         """The one email in the sink, checked for its headers and parts."""
