@@ -6,7 +6,6 @@ clock (self.now), so that codes, their replay and the half-done login's
 expiry are checked without waiting.
 """
 import re
-import unittest
 import xml.etree.ElementTree as ET
 from unittest import mock
 
@@ -14,7 +13,7 @@ import pyotp
 import sqlalchemy as sa
 from flask import session
 
-from app import create_app, db
+from app import db
 from app.models import User
 from app.two_step import login as two_step_login
 from app.two_step.models import (RECOVERY_CODES, RecoveryCode, TwoStep,
@@ -29,7 +28,7 @@ from tests.messages import (
     UNCONFIRMED, hello, recovery_code_used, recovery_codes_left)
 from tests.pages import parse
 from tests.support import (NEW_PASSWORD, PASSWORD, FlaskyTestCase,
-                           csrf_token, html_part, text_part)
+                           ModelTestCase, csrf_token, html_part, text_part)
 
 # A time on a 30-second step's boundary, so that +15 s is the same step.
 START = 1_800_000_000.0
@@ -64,24 +63,15 @@ class Clock:
         case.addCleanup(patcher.stop)
 
 
-class TwoStepModelTestCase(unittest.TestCase):
+class TwoStepModelTestCase(ModelTestCase):
 
     def setUp(self):
         self.clock = Clock(self)
-        self.app = create_app('testing')
-        self.app_context = self.app.app_context()
-        self.app_context.push()
-        db.create_all()
+        super().setUp()
         self.user = User(email='john@example.com', username='john',
                          password=PASSWORD, confirmed=True)
         db.session.add(self.user)
         db.session.commit()
-
-    def tearDown(self):
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
-        self.app_context.pop()
 
     def enabled_row(self):
         row = TwoStep.begin(self.user)

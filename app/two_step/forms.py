@@ -16,6 +16,11 @@ def code_field(label, description=''):
             'spellcheck': 'false'})
 
 
+# Under the code field of the second step and of turning it off.
+CODE_HELP = _l('The 6-digit code your authenticator app shows, or one of '
+               'your recovery codes.')
+
+
 class PasswordForm(FlaskForm):
     """The password, typed again before a change of two-step sign-in."""
     password = PasswordField(_l('Password'),
@@ -29,22 +34,14 @@ class SetupForm(FlaskForm):
 
 
 class VerifyForm(FlaskForm):
-    code = code_field(_l('Code'), _l(
-        'The 6-digit code your authenticator app shows, or one of your '
-        'recovery codes.'))
+    code = code_field(_l('Code'), CODE_HELP)
     submit = SubmitField(_l('Verify'))
 
 
-class DisableForm(FlaskForm):
-    password = PasswordField(_l('Password'),
-                             validators=[DataRequired(), PasswordLength()])
-    code = code_field(_l('Code'), _l(
-        'The 6-digit code your authenticator app shows, or one of your '
-        'recovery codes.'))
+class DisableForm(PasswordForm):
+    code = code_field(_l('Code'), CODE_HELP)
     submit = SubmitField(_l('Turn Off'))
 
 
-class NewRecoveryCodesForm(FlaskForm):
-    password = PasswordField(_l('Password'),
-                             validators=[DataRequired(), PasswordLength()])
+class NewRecoveryCodesForm(PasswordForm):
     submit = SubmitField(_l('Make New Recovery Codes'))

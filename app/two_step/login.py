@@ -7,7 +7,6 @@ logged in", the page to go to next, and when it started. The login view
 from flask import redirect, session, url_for
 
 from .. import db
-from ..models import User
 from . import models
 
 SESSION_KEY = 'two_step_login'
@@ -41,15 +40,3 @@ def pending():
     if not 0 <= models.clock() - data['started'] < LOGIN_SECONDS:
         return None
     return data
-
-
-def pending_user():
-    """The user of the session's fresh half-done login, or None."""
-    data = pending()
-    if data is None:
-        return None
-    return db.session.get(User, data['user_id'])
-
-
-def abandon():
-    session.pop(SESSION_KEY, None)

@@ -13,6 +13,7 @@ from .. import db, limiter
 from ..auth import views as auth_views
 from ..auth.throttling import configured, failed
 from ..email import send_email
+from ..models import User
 from . import login, models, two_step
 from .forms import (DisableForm, NewRecoveryCodesForm, PasswordForm,
                     SetupForm, VerifyForm)
@@ -82,8 +83,6 @@ def show_recovery_codes(codes):
 @two_step.route('/enable', methods=['GET', 'POST'])
 @login_required
 def enable():
-    if not current_user.confirmed:
-        return redirect(url_for('auth.unconfirmed'))
     if TwoStep.enabled_for(current_user):
         flash(_('Two-step sign-in is already on.'), 'info')
         return redirect(url_for('auth.account'))
@@ -150,10 +149,9 @@ def verify():
     if current_user.is_authenticated:
         return redirect(url_for('main.index'))
     data = login.pending()
-    user = login.pending_user()
+    user = db.session.get(User, data['user_id']) if data else None
     if user is None:
-        if login.SESSION_KEY in session:
-            login.abandon()
+        if session.pop(login.SESSION_KEY, None) is not None:
             flash(_('Your login has expired. Please log in again.'),
                   'error')
         return redirect(url_for('auth.login'))
