@@ -151,7 +151,8 @@ def verify():
     data = login.pending()
     user = db.session.get(User, data['user_id']) if data else None
     if user is None:
-        if session.pop(login.SESSION_KEY, None) is not None:
+        if login.SESSION_KEY in session:
+            del session[login.SESSION_KEY]
             flash(_('Your login has expired. Please log in again.'),
                   'error')
         return redirect(url_for('auth.login'))
