@@ -33,15 +33,19 @@ def select_locale():
     return 'en'
 
 
-def html_lang():
-    """The page's language as a BCP 47 tag, for <html lang>: zh-TW."""
+def current_language():
+    """The page's language as LANGUAGES names it: zh_TW, where Babel's
+    name is zh_Hant_TW. None outside an app context."""
     locale = get_locale()
-    return '-'.join(filter(None, [locale.language, locale.territory]))
+    if locale is None:
+        return None
+    return '_'.join(filter(None, [locale.language, locale.territory]))
 
 
 def init_app(app, babel):
     babel.init_app(app, locale_selector=select_locale)
-    app.jinja_env.globals.update(html_lang=html_lang, LANGUAGES=LANGUAGES)
+    app.jinja_env.globals.update(current_language=current_language,
+                                 LANGUAGES=LANGUAGES)
 
     @app.after_request
     def vary_on_language(response):

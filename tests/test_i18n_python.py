@@ -1,13 +1,12 @@
 """The texts the Python code shows (flashes, form labels and errors, error
 pages, zxcvbn's advice) in the page's language, and each flash's category.
 
-Until the site has its zh_TW catalogue, TranslatedTestCase makes one of
-its own: every string pybabel finds in app/*.py, translated as MARK and
-the English, so that a text left out of gettext, or translated at import
-time instead of per request, shows. WTForms' own messages come from the
-catalogue WTForms ships. Once translations/zh_TW exists, tests should
-check its Chinese too: the flashes of the login and logout, Flask-Login's
-"Please log in", the password policy's errors and zxcvbn's advice.
+TranslatedTestCase makes a zh_TW catalogue of its own: every string
+pybabel finds in app/*.py, translated as MARK and the English, so that a
+text left out of gettext, or translated at import time instead of per
+request, shows whatever the site's catalogue has. WTForms' own messages
+come from the catalogue WTForms ships. tests/test_language.py checks the
+site's own Chinese.
 """
 import ast
 import importlib.util
@@ -18,17 +17,16 @@ import tempfile
 import unittest
 
 import flask_wtf.csrf
-from babel import Locale, support
+from babel import Locale
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import write_mo
 from flask import get_flashed_messages
 from flask_babel import Domain
-from wtforms.i18n import messages_path
 
 import app
 from app.auth import password_advice
-from app.auth.forms import CSRF_ERRORS, zxcvbn
+from app.auth.forms import CSRF_ERRORS, wtforms_catalogue, zxcvbn
 from app.main.errors import wait_in_words
 from tests.messages import (
     BAD_EMAIL, CONFIRM_BAD, CONFIRM_SENT, CONFIRMATION_NOT_SENT_AFTER_REGISTER,
@@ -65,8 +63,7 @@ def form_errors(page):
 
 def wtforms_chinese(message):
     """`message`, one of WTForms', in the zh_TW catalogue it ships."""
-    return support.Translations.load(
-        messages_path(), ['zh_TW'], domain='wtforms').gettext(message)
+    return wtforms_catalogue('zh_TW').gettext(message)
 
 
 class TranslatedTextsTestCase(unittest.TestCase):

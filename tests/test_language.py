@@ -2,13 +2,10 @@
 choice), else the browser's Accept-Language, else English."""
 import re
 
-from flask_babel import gettext
-
 from app.auth import password_advice
-from tests.support import FlaskyTestCase
+from tests.support import HAN, FlaskyTestCase, translated
 
 ZH = {'Accept-Language': 'zh-TW,zh;q=0.9,en;q=0.5'}
-HAN = re.compile('[\u4e00-\u9fff]')
 
 
 def html_lang(page):
@@ -104,10 +101,9 @@ class ChineseMessagesTestCase(FlaskyTestCase):
         self.client.environ_base['HTTP_ACCEPT_LANGUAGE'] = 'zh-TW'
 
     def zh(self, text):
-        with self.app.test_request_context(headers=ZH):
-            translated = gettext(text)
-        self.assertRegex(translated, HAN, f'{text!r} is not translated')
-        return translated
+        chinese = translated(self.app, text)
+        self.assertRegex(chinese, HAN, f'{text!r} is not translated')
+        return chinese
 
     def test_login_required(self):
         page = self.page(self.client.get('/secret', follow_redirects=True))

@@ -5,7 +5,6 @@ import flask_wtf
 import sqlalchemy as sa
 from babel import support
 from flask import current_app
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,6 +14,7 @@ from wtforms.validators import (DataRequired, EqualTo, Length, Regexp,
                                 ValidationError)
 
 from .. import db
+from ..i18n import current_language
 from ..models import User, canonical_email, normalise_password
 from . import password_advice
 
@@ -47,11 +47,10 @@ class FlaskForm(flask_wtf.FlaskForm):
             # Flask-WTF looks WTForms' catalogue up under Babel's name of
             # the locale, zh_Hant_TW for zh_TW, and finds WTForms'
             # Simplified Chinese (zh) first: look for zh_TW.
-            locale = get_locale()
-            if locale is None:
+            language = current_language()
+            if language is None:
                 return None
-            return wtforms_catalogue('_'.join(
-                filter(None, [locale.language, locale.territory])))
+            return wtforms_catalogue(language)
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
